@@ -1,0 +1,71 @@
+# Shared by scripts/run and scripts/test: install what is missing, then build.
+# Sourced, not executed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+JOBS="${CONJURE_JOBS:-$(nproc)}"
+
+c_blue=$'\e[34m'; c_green=$'\e[32m'; c_red=$'\e[31m'; c_dim=$'\e[2m'; c_off=$'\e[0m'
+[ -t 1 ] || { c_blue=""; c_green=""; c_red=""; c_dim=""; c_off=""; }
+step() { printf '%s==>%s %s\n' "$c_blue" "$c_off" "$*"; }
+ok() { printf '%s ok%s %s\n' "$c_green" "$c_off" "$*"; }
+die() { printf '%serror:%s %s\n' "$c_red" "$c_off" "$*" >&2; exit 1; }
+
+DEB_PACKAGES=(cmake ninja-build g++ ccache pkg-config nlohmann-json3-dev libgtest-dev
+              libsqlite3-dev libssl-dev libturbojpeg0-dev)
+DEB_TEST_PACKAGES=(clang-14 libclang-rt-14-dev)
+
+ensure_debian_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing Debian packages: ${missing[*]} (and no apt-get)"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  step "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {
+  if [ ! -x "$PY" ]; then
+    step "creating .venv"
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.requirements.sha" want
+  want="$(cat "$ROOT/requirements-dev.txt" "$ROOT"/plugins/*/pyproject.toml 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    step "installing Python packages into .venv"
+    "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+    local plugin
+    for plugin in "$ROOT"/plugins/*/; do
+      [ -f "$plugin/pyproject.toml" ] && "$PY" -m pip install -q --disable-pip-version-check --no-deps -e "$plugin"
+    done
+    echo "$want" > "$stamp"
+  fi
+  # A source checkout: python/ on the path, and the `conjure` command.
+  local site
+  site="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  echo "$ROOT/python" > "$site/conjure-dev.pth"
+  cat > "$VENV/bin/conjure" <<WRAP
+#!$PY
+import sys
+from conjure.cli import main
+sys.exit(main())
+WRAP
+  chmod +x "$VENV/bin/conjure"
+}
+
+# build DIR [cmake args...]
+build() {
+  local dir="$1"; shift
+  export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+      -DPython_EXECUTABLE="$PY" -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" "$@" >/dev/null
+  fi
+  cmake --build "$dir" -j "$JOBS"
+}
