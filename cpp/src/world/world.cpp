@@ -88,6 +88,18 @@ Json parse_json(std::string_view text, const Limits& limits) {
   } catch (const Json::parse_error& e) {
     std::size_t off = e.byte > 0 ? e.byte - 1 : 0;
     throw_at(ErrorCode::kParse, text, off, "invalid JSON: " + clean_parse_message(e.what()));
+  } catch (const Json::out_of_range& e) {
+    // A number too large for a double ("1e999"): nlohmann names the token; point at it.
+    std::string what = e.what();
+    std::size_t off = 0;
+    auto q = what.find('\'');
+    if (q != std::string::npos) {
+      auto q2 = what.find('\'', q + 1);
+      std::string token = what.substr(q + 1, q2 == std::string::npos ? std::string::npos : q2 - q - 1);
+      auto at = token.empty() ? std::string_view::npos : text.find(token);
+      if (at != std::string_view::npos) off = at;
+    }
+    throw_at(ErrorCode::kParse, text, off, "invalid JSON: a number is out of range");
   }
 }
 

@@ -79,3 +79,14 @@ TEST(World, JsonDepthCountsNesting) {
   EXPECT_EQ(conjure::json_depth(Json::parse("[[[]],{}]")), 3u);
   EXPECT_EQ(conjure::json_depth(Json(1)), 0u);
 }
+
+TEST(World, NumberTooLargeForADoubleIsAParseErrorWithItsPosition) {
+  try {
+    conjure::parse_json("{\"a\": 1e999}");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kParse);
+    EXPECT_EQ(e.offset(), 6u);
+    EXPECT_NE(std::string(e.what()).find("out of range"), std::string::npos) << e.what();
+  }
+}

@@ -1,0 +1,1796 @@
+// The embedded SQLite store: see conjure/store/store.hpp for the contract.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <list>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "conjure/auth/crypto.hpp"
+#include "conjure/quota/meters.hpp"
+#include "conjure/store/errors.hpp"
+#include "conjure/store/store.hpp"
+#include "conjure/versions/diff.hpp"
+#include "conjure/versions/snapshot.hpp"
+#include "conjure/world/world.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite_db.hpp"
+
+namespace conjure {
+
+using sqlite::Conn;
+using sqlite::Stmt;
+
+// ---------------------------------------------------------------- time
+
+static std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+static std::string format_time(std::int64_t unix_seconds, int millis) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return buf;
+}
+
+std::string now_rfc3339() {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return format_time(ms / 1000, static_cast<int>(ms % 1000));
+}
+
+std::string utc_day() { return now_rfc3339().substr(0, 10); }
+
+// ---------------------------------------------------------------- helpers
+
+namespace {
+
+constexpr std::int64_t kIdempotencyTtl = 24 * 3600;
+constexpr std::int64_t kIdempotencyInFlightLease = 10 * 60;
+constexpr std::int64_t kMaxMeterAmount = 1'000'000'000'000;
+constexpr int kBackoff[] = {60, 5 * 60, 30 * 60, 2 * 3600, 8 * 3600};
+constexpr int kMaxDeliveryAttempts = 6;
+
+void check_scope(const Scope& s) {
+  if (s.app_id.empty() || s.app_id.size() > 200) throw Error(ErrorCode::kBadInput, "scope: app_id must be 1-200 characters");
+  if (s.mode != "test" && s.mode != "live") throw Error(ErrorCode::kBadInput, "scope: mode must be \"test\" or \"live\"");
+}
+
+void check_id(const std::string& id, const char* what) {
+  if (id.empty() || id.size() > 200) throw Error(ErrorCode::kNotFound, std::string(what) + " not found");
+}
+
+int check_limit(int limit) {
+  if (limit < 1 || limit > 100) throw Error(ErrorCode::kBadInput, "limit must be between 1 and 100");
+  return limit;
+}
+
+std::int64_t parse_cursor(const std::string& cursor) {
+  if (cursor.empty()) return 0;
+  std::int64_t v = 0;
+  if (cursor.size() > 18) throw Error(ErrorCode::kBadInput, "cursor: not a cursor this server issued");
+  for (char c : cursor) {
+    if (c < '0' || c > '9') throw Error(ErrorCode::kBadInput, "cursor: not a cursor this server issued");
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::string str_field(const Json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Json parse_stored(const std::string& text, const char* what) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception&) {
+    throw Error(ErrorCode::kStorage, std::string("the store holds a damaged ") + what + " (not JSON)");
+  }
+}
+
+std::string make_rev(std::int64_t writes, const std::string& canonical_doc) {
+  return std::to_string(writes) + "-" + auth::sha256_hex(canonical_doc).substr(0, 16);
+}
+
+// A bounded LRU of decoded blobs. Blobs are immutable and named by their
+// content, so a cached value is valid for every connection and process.
+class BlobCache {
+ public:
+  explicit BlobCache(std::size_t capacity) : capacity_(capacity) {}
+  std::shared_ptr<const Json> get(const std::string& hash) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(hash);
+    if (it == map_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->value;
+  }
+  void put(const std::string& hash, std::shared_ptr<const Json> value, std::size_t bytes) {
+    if (bytes > capacity_ / 4) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (map_.count(hash)) return;
+    lru_.push_front(Entry{hash, std::move(value), bytes});
+    map_[hash] = lru_.begin();
+    used_ += bytes;
+    while (used_ > capacity_ && !lru_.empty()) {
+      used_ -= lru_.back().bytes;
+      map_.erase(lru_.back().hash);
+      lru_.pop_back();
+    }
+  }
+
+ private:
+  struct Entry {
+    std::string hash;
+    std::shared_ptr<const Json> value;
+    std::size_t bytes;
+  };
+  std::mutex mu_;
+  std::size_t capacity_;
+  std::size_t used_ = 0;
+  std::list<Entry> lru_;
+  std::unordered_map<std::string, std::list<Entry>::iterator> map_;
+};
+
+// The working graph of recently written/read worlds, keyed by world id and
+// checked against the row's rev before use.
+class GraphCache {
+ public:
+  std::shared_ptr<const Json> get(const std::string& id, const std::string& rev) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(id);
+    if (it == map_.end() || it->second.first != rev) return nullptr;
+    return it->second.second;
+  }
+  void put(const std::string& id, const std::string& rev, std::shared_ptr<const Json> doc) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (map_.size() >= 256 && !map_.count(id)) map_.erase(map_.begin());
+    map_[id] = {rev, std::move(doc)};
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<std::string, std::shared_ptr<const Json>>> map_;
+};
+
+struct WorldRow {
+  std::int64_t seq = 0;
+  WorldInfo info;
+  std::int64_t writes = 0;
+  std::shared_ptr<const Json> doc;
+};
+
+// A loaded manifest: part hashes of one version.
+struct Manifest {
+  Json root;  // {v, rest, order?, sb, s: {bucket: hash}, eb, e: {bucket: hash}}
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- the store
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const std::string& path, const StoreOptions& options)
+      : options_(options),
+        pool_(sqlite::OpenSpec{path, options.read_only, options.busy_timeout_ms, options.max_bytes}),
+        blobs_(options.blob_cache_bytes) {
+    open();
+  }
+
+  std::string path() const override { return pool_.spec().path; }
+
+  // ------------------------------------------------ open and migrate
+  void open() {
+    const std::string& path = pool_.spec().path;
+    if (path.empty()) throw Error(ErrorCode::kBadInput, "store path is empty");
+    // The file is never opened outside SQLite: closing any other descriptor of
+    // it would drop this process's POSIX locks and break concurrent writers.
+    // A foreign or corrupt file fails SQLite's own header check (kStorage).
+    auto lease = pool_.take();
+    Conn& c = *lease;
+    if (!options_.read_only) {
+      Stmt s = c.prepare("PRAGMA journal_mode=WAL");  // the first read of the file
+      if (!s.step() || s.text(0) != "wal") {
+        throw Error(ErrorCode::kStorage, "cannot open the store at " + path + ": WAL journal mode unavailable");
+      }
+    }
+    std::int64_t app_id = 0, version = 0, tables = 0;
+    {
+      Stmt s = c.prepare("PRAGMA application_id");
+      if (s.step()) app_id = s.i64(0);
+    }
+    {
+      Stmt s = c.prepare("PRAGMA user_version");
+      if (s.step()) version = s.i64(0);
+    }
+    {
+      Stmt s = c.prepare("SELECT count(*) FROM sqlite_master");
+      if (s.step()) tables = s.i64(0);
+    }
+    if ((tables > 0 || version > 0) && app_id != sqlite::kApplicationId) {
+      throw Error(ErrorCode::kStorage, "cannot open the store at " + path +
+                                           ": the file is a SQLite database but not a conjure store");
+    }
+    const std::int64_t latest = static_cast<std::int64_t>(sqlite::kMigrations.size());
+    if (version > latest) {
+      throw Error(ErrorCode::kStorage, "the store at " + path + " has schema " + std::to_string(version) +
+                                           ", newer than this conjure understands (" + std::to_string(latest) + ")");
+    }
+    if (version < latest) {
+      if (options_.read_only) {
+        throw Error(ErrorCode::kStorage, "the store at " + path + " needs a schema migration but was opened read-only");
+      }
+      lease.discard();
+      migrate(latest);
+    }
+    load_secret();
+  }
+
+  void migrate(std::int64_t latest) {
+    sqlite::write_tx(pool_, [&](Conn& c) {
+      std::int64_t version = 0;
+      {
+        Stmt s = c.prepare("PRAGMA user_version");
+        if (s.step()) version = s.i64(0);
+      }
+      for (std::int64_t v = version; v < latest; ++v) c.exec(sqlite::kMigrations[v]);
+      std::string pragmas = "PRAGMA application_id=" + std::to_string(sqlite::kApplicationId) +
+                            "; PRAGMA user_version=" + std::to_string(latest);
+      c.exec(pragmas.c_str());
+    });
+  }
+
+  void load_secret() {
+    if (!options_.server_secret.empty()) {
+      secret_ = options_.server_secret;
+      return;
+    }
+    auto read = [&](Conn& c) {
+      Stmt s = c.prepare("SELECT value FROM meta WHERE key='server_secret'");
+      if (s.step()) secret_ = auth::from_hex(s.text(0));
+    };
+    sqlite::read_tx(pool_, read);
+    if (!secret_.empty()) return;
+    if (options_.read_only) throw Error(ErrorCode::kStorage, "the store has no server secret and is read-only");
+    std::string fresh = auth::random_bytes(32);
+    sqlite::write_tx(pool_, [&](Conn& c) {
+      c.prepare("INSERT OR IGNORE INTO meta(key, value) VALUES ('server_secret', ?)")
+          .args(auth::to_hex(reinterpret_cast<const unsigned char*>(fresh.data()), fresh.size()))
+          .run();
+      read(c);
+    });
+  }
+
+  // ------------------------------------------------ users / apps / keys
+  static User user_from(Stmt& s) { return User{s.text(0), s.text(1), s.text(2)}; }
+
+  User create_user(const std::string& email, const std::string& password) override {
+    std::string e = email;
+    if (e.size() < 3 || e.size() > 254 || e.find('@') == std::string::npos || e.front() == '@' ||
+        e.back() == '@' || e.find_first_of(" \t\r\n") != std::string::npos) {
+      throw Error(ErrorCode::kBadInput, "email: not an email address");
+    }
+    if (password.size() < 10) throw Error(ErrorCode::kBadInput, "password: at least 10 characters");
+    if (password.size() > 1024) throw Error(ErrorCode::kBadInput, "password: at most 1024 characters");
+    std::string hash = auth::hash_password(password);  // slow: outside the transaction
+    User u{auth::uuid4(), e, now_rfc3339()};
+    write_tx([&](Conn& c) {
+      Stmt q = c.prepare("SELECT 1 FROM users WHERE email=?");
+      q.args(e);
+      if (q.step()) throw Error(ErrorCode::kConflict, "email_taken: an account with this email exists");
+      c.prepare("INSERT INTO users(id, email, password_hash, created_at) VALUES (?,?,?,?)")
+          .args(u.id, e, hash, u.created_at)
+          .run();
+    });
+    return u;
+  }
+
+  User get_user(const std::string& user_id) override {
+    check_id(user_id, "user");
+    User u;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT id, email, created_at FROM users WHERE id=?");
+      s.args(user_id);
+      if (!s.step()) throw Error(ErrorCode::kNotFound, "user not found");
+      u = user_from(s);
+    });
+    return u;
+  }
+
+  User authenticate_user(const std::string& email, const std::string& password) override {
+    User u;
+    std::string hash;
+    if (email.size() <= 254 && password.size() <= 1024) {
+      read_tx([&](Conn& c) {
+        Stmt s = c.prepare("SELECT id, email, created_at, password_hash FROM users WHERE email=?");
+        s.args(email);
+        if (s.step()) {
+          u = user_from(s);
+          hash = s.text(3);
+        }
+      });
+    }
+    // An unknown email costs the same work as a wrong password.
+    static const std::string dummy = auth::hash_password("conjure-dummy-password");
+    bool ok = auth::verify_password(password, hash.empty() ? dummy : hash);
+    if (!ok || hash.empty()) throw Error(ErrorCode::kUnauthorized, "invalid_credentials: wrong email or password");
+    return u;
+  }
+
+  static App app_from(Stmt& s) { return App{s.text(0), s.text(1), s.text(2), s.text(3)}; }
+
+  App create_app(const std::string& owner_id, const std::string& name) override {
+    if (name.empty() || name.size() > 200) throw Error(ErrorCode::kBadInput, "name: 1-200 characters");
+    App a{auth::uuid4(), owner_id, name, now_rfc3339()};
+    write_tx([&](Conn& c) {
+      if (!owner_id.empty()) {
+        Stmt q = c.prepare("SELECT 1 FROM users WHERE id=?");
+        q.args(owner_id);
+        if (!q.step()) throw Error(ErrorCode::kNotFound, "user not found");
+      }
+      c.prepare("INSERT INTO apps(id, owner_id, name, created_at) VALUES (?,?,?,?)")
+          .bind(1, a.id)
+          .bind_opt(2, owner_id)
+          .bind(3, name)
+          .bind(4, a.created_at)
+          .run();
+    });
+    return a;
+  }
+
+  App get_app(const std::string& app_id) override {
+    check_id(app_id, "app");
+    App a;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT id, coalesce(owner_id, ''), name, created_at FROM apps WHERE id=?");
+      s.args(app_id);
+      if (!s.step()) throw Error(ErrorCode::kNotFound, "app not found");
+      a = app_from(s);
+    });
+    return a;
+  }
+
+  Page<App> list_apps(const std::string& owner_id, int limit, const std::string& cursor) override {
+    check_limit(limit);
+    std::int64_t after = parse_cursor(cursor);
+    Page<App> page;
+    bool more = false;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare(
+          "SELECT id, coalesce(owner_id, ''), name, created_at, seq FROM apps WHERE owner_id=? AND seq>? "
+          "ORDER BY seq LIMIT ?");
+      s.args(owner_id, after, limit + 1);
+      while (s.step()) {
+        if (static_cast<int>(page.data.size()) == limit) {
+          more = true;
+          break;
+        }
+        page.data.push_back(app_from(s));
+        page.next_cursor = std::to_string(s.i64(4));
+      }
+    });
+    if (!more) page.next_cursor.clear();
+    return page;
+  }
+
+  static KeyInfo key_from(Stmt& s) {
+    KeyInfo k;
+    k.id = s.text(0);
+    k.app_id = s.text(1);
+    k.type = s.text(2);
+    k.mode = s.text(3);
+    k.name = s.text(4);
+    k.prefix = s.text(5);
+    k.last4 = s.text(6);
+    k.created_at = s.text(7);
+    k.last_used_at = s.text(8);
+    k.revoked_at = s.text(9);
+    return k;
+  }
+#define KEY_COLS "id, app_id, type, mode, name, prefix, last4, created_at, last_used_at, revoked_at"
+
+  std::string key_hash(const std::string& key) const {
+    auto d = auth::hmac_sha256(secret_, key);
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+
+  MintedKey create_key(const std::string& app_id, const std::string& type, const std::string& mode,
+                       const std::string& name) override {
+    if (type != "secret" && type != "publishable") throw Error(ErrorCode::kBadInput, "type: \"secret\" or \"publishable\"");
+    if (mode != "test" && mode != "live") throw Error(ErrorCode::kBadInput, "mode: \"test\" or \"live\"");
+    if (name.size() > 200) throw Error(ErrorCode::kBadInput, "name: at most 200 characters");
+    check_id(app_id, "app");
+    MintedKey m;
+    m.info.prefix = std::string(type == "secret" ? "sk_" : "pk_") + mode + "_";
+    m.key = m.info.prefix + auth::random_token(32);  // 256 random bits
+    m.info.id = auth::uuid4();
+    m.info.app_id = app_id;
+    m.info.type = type;
+    m.info.mode = mode;
+    m.info.name = name;
+    m.info.last4 = m.key.substr(m.key.size() - 4);
+    m.info.created_at = now_rfc3339();
+    std::string hash = key_hash(m.key);
+    write_tx([&](Conn& c) {
+      Stmt q = c.prepare("SELECT 1 FROM apps WHERE id=?");
+      q.args(app_id);
+      if (!q.step()) throw Error(ErrorCode::kNotFound, "app not found");
+      c.prepare("INSERT INTO keys(id, app_id, type, mode, name, prefix, last4, hash, created_at) VALUES (?,?,?,?,?,?,?,?,?)")
+          .args(m.info.id, app_id, type, mode, name, m.info.prefix, m.info.last4)
+          .bind_blob(8, hash)
+          .bind(9, m.info.created_at)
+          .run();
+    });
+    return m;
+  }
+
+  Page<KeyInfo> list_keys(const std::string& app_id, int limit, const std::string& cursor) override {
+    check_limit(limit);
+    std::int64_t after = parse_cursor(cursor);
+    Page<KeyInfo> page;
+    bool more = false;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT " KEY_COLS ", seq FROM keys WHERE app_id=? AND seq>? ORDER BY seq LIMIT ?");
+      s.args(app_id, after, limit + 1);
+      while (s.step()) {
+        if (static_cast<int>(page.data.size()) == limit) {
+          more = true;
+          break;
+        }
+        page.data.push_back(key_from(s));
+        page.next_cursor = std::to_string(s.i64(10));
+      }
+    });
+    if (!more) page.next_cursor.clear();
+    return page;
+  }
+
+  KeyInfo revoke_key(const std::string& app_id, const std::string& key_id) override {
+    check_id(key_id, "key");
+    KeyInfo k;
+    write_tx([&](Conn& c) {
+      c.prepare("UPDATE keys SET revoked_at=? WHERE id=? AND app_id=? AND revoked_at IS NULL")
+          .args(now_rfc3339(), key_id, app_id)
+          .run();
+      Stmt s = c.prepare("SELECT " KEY_COLS " FROM keys WHERE id=? AND app_id=?");
+      s.args(key_id, app_id);
+      if (!s.step()) throw Error(ErrorCode::kNotFound, "key not found");
+      k = key_from(s);
+    });
+    return k;
+  }
+
+  KeyInfo verify_key(const std::string& key) override {
+    if (key.empty() || key.size() > 200) throw Error(ErrorCode::kUnauthorized, "invalid key");
+    std::string hash = key_hash(key);
+    KeyInfo k;
+    std::int64_t last_used = 0;
+    std::string stored;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT " KEY_COLS ", last_used_unix, hash FROM keys WHERE hash=?");
+      s.bind_blob(1, hash);
+      if (s.step()) {
+        k = key_from(s);
+        last_used = s.i64(10);
+        stored = s.blob(11);
+      }
+    });
+    if (!auth::equal_ct(stored, hash) || k.id.empty()) throw Error(ErrorCode::kUnauthorized, "invalid key");
+    if (!k.revoked_at.empty()) throw Error(ErrorCode::kUnauthorized, "the key was revoked");
+    std::int64_t now = unix_now();
+    if (now - last_used >= 60 && !options_.read_only) {  // touch at most once a minute
+      k.last_used_at = now_rfc3339();
+      write_tx([&](Conn& c) {
+        c.prepare("UPDATE keys SET last_used_at=?, last_used_unix=? WHERE id=?").args(k.last_used_at, now, k.id).run();
+      });
+    }
+    return k;
+  }
+
+  // ------------------------------------------------ worlds
+#define WORLD_COLS                                                                                      \
+  "seq, id, app_id, mode, name, description, cover, visibility, created_at, updated_at, rev, writes, " \
+  "coalesce(head_version_id, ''), coalesce(forked_from, ''), doc"
+
+  static WorldInfo info_from(Stmt& s) {
+    WorldInfo w;
+    w.id = s.text(1);
+    w.app_id = s.text(2);
+    w.mode = s.text(3);
+    w.name = s.text(4);
+    w.description = s.text(5);
+    w.cover = s.text(6);
+    w.visibility = s.text(7);
+    w.created_at = s.text(8);
+    w.updated_at = s.text(9);
+    w.rev = s.text(10);
+    w.head = s.text(12);
+    w.forked_from = s.text(13);
+    return w;
+  }
+
+  // Loads a live world of `scope` (or, with `allow_public`, a public one of
+  // another app in the same mode). With `with_doc` the document is parsed (or
+  // taken from the cache when its rev matches).
+  WorldRow load_world(Conn& c, const Scope& scope, const std::string& world_id, bool with_doc,
+                      bool allow_public = false) {
+    check_id(world_id, "world");
+    WorldRow row;
+    std::string text;
+    {
+      Stmt s = c.prepare("SELECT " WORLD_COLS " FROM worlds WHERE id=? AND deleted_at IS NULL");
+      s.args(world_id);
+      if (!s.step()) throw Error(ErrorCode::kNotFound, "world not found");
+      row.seq = s.i64(0);
+      row.info = info_from(s);
+      row.writes = s.i64(11);
+      bool own = row.info.app_id == scope.app_id && row.info.mode == scope.mode;
+      bool visible = allow_public && row.info.visibility == "public" && row.info.mode == scope.mode;
+      if (!own && !visible) throw Error(ErrorCode::kNotFound, "world not found");
+      if (with_doc) {
+        row.doc = graphs_.get(world_id, row.info.rev);
+        if (!row.doc) text = s.text(14);
+      }
+    }
+    if (with_doc && !row.doc) {
+      row.doc = std::make_shared<const Json>(parse_stored(text, "world document"));
+      graphs_.put(world_id, row.info.rev, row.doc);
+    }
+    return row;
+  }
+
+  static void mirror_columns(const Json& doc, WorldInfo& info) {
+    info.name = str_field(doc, "name");
+    info.description = str_field(doc, "description");
+    info.cover = str_field(doc, "cover");
+    info.visibility = str_field(doc, "visibility");
+    if (info.visibility.empty()) info.visibility = "private";
+  }
+
+  GateResult gate_or_throw(const Json& doc, const GateOptions& gate) {
+    GateResult r = run_gate(doc, gate);
+    if (!r.ok) throw GateFailed(std::move(r.diagnostics));
+    return r;
+  }
+
+  void check_doc_size(const std::string& text, const GateOptions& gate) {
+    if (text.size() > gate.limits.max_document_bytes) {
+      throw Error(ErrorCode::kLimit, "the world is " + std::to_string(text.size()) + " bytes of JSON, over the limit of " +
+                                         std::to_string(gate.limits.max_document_bytes));
+    }
+  }
+
+  // Writes `doc` as the working graph of `row` with a new rev.
+  std::string write_graph(Conn& c, WorldRow& row, const Json& doc, const std::string& head) {
+    std::string text = versions::canonical(doc);
+    std::int64_t writes = row.writes + 1;
+    std::string rev = make_rev(writes, text);
+    WorldInfo info = row.info;
+    mirror_columns(doc, info);
+    std::string now = now_rfc3339();
+    c.prepare(
+         "UPDATE worlds SET doc=?, rev=?, writes=?, name=?, description=?, cover=?, visibility=?, updated_at=?, "
+         "head_version_id=coalesce(?, head_version_id) WHERE seq=?")
+        .args(text, rev, writes, info.name, info.description, info.cover, info.visibility, now)
+        .bind_opt(9, head)
+        .bind(10, row.seq)
+        .run();
+    pending_graph_ = {row.info.id, rev, std::make_shared<const Json>(doc)};
+    return rev;
+  }
+
+  void check_rev(const WorldRow& row, const std::string& expected_rev) {
+    if (!expected_rev.empty() && expected_rev != row.info.rev) {
+      throw Error(ErrorCode::kConflict, "rev mismatch: the world is at rev " + row.info.rev + ", not " + expected_rev +
+                                            "; re-read it and retry");
+    }
+  }
+
+  GraphWrite create_world(const Scope& scope, const Json& world, const GateOptions& gate) override {
+    check_scope(scope);
+    if (!world.is_object()) throw Error(ErrorCode::kBadInput, "world: expected a JSON object");
+    Json doc = world;
+    normalise(doc);
+    doc["id"] = auth::uuid4();
+    return insert_world(scope, doc, gate, "", "");
+  }
+
+  GraphWrite insert_world(const Scope& scope, Json doc, const GateOptions& gate, const std::string& forked_from,
+                          const std::string& base_root) {
+    std::string text = versions::canonical(doc);
+    check_doc_size(text, gate);
+    GraphWrite out;
+    std::string id = doc["id"].get<std::string>();
+    write_tx([&](Conn& c) {
+      GateResult r = gate_or_throw(doc, gate);
+      out.diagnostics = std::move(r.diagnostics);
+      WorldInfo info;
+      mirror_columns(doc, info);
+      std::string now = now_rfc3339();
+      out.rev = make_rev(1, text);
+      c.prepare(
+           "INSERT INTO worlds(id, app_id, mode, name, description, cover, visibility, doc, rev, writes, "
+           "forked_from, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,1,?,?,?)")
+          .args(id, scope.app_id, scope.mode, info.name, info.description, info.cover, info.visibility, text, out.rev)
+          .bind_opt(10, forked_from)
+          .bind(11, now)
+          .bind(12, now)
+          .run();
+      if (!forked_from.empty()) {
+        WorldRow row = load_world(c, scope, id, false);
+        VersionInfo v = write_snapshot(c, row, doc, "", "fork of " + forked_from, base_root);
+        out.head = v.id;
+      }
+    });
+    graphs_.put(id, out.rev, std::make_shared<const Json>(doc));
+    out.world = std::move(doc);
+    return out;
+  }
+
+  WorldInfo get_world_info(const Scope& scope, const std::string& world_id) override {
+    check_scope(scope);
+    WorldInfo info;
+    read_tx([&](Conn& c) { info = load_world(c, scope, world_id, false).info; });
+    return info;
+  }
+
+  Graph get_graph(const Scope& scope, const std::string& world_id) override {
+    check_scope(scope);
+    Graph g;
+    read_tx([&](Conn& c) {
+      WorldRow row = load_world(c, scope, world_id, true);
+      g.world = *row.doc;
+      g.rev = row.info.rev;
+    });
+    return g;
+  }
+
+  Page<WorldInfo> list_worlds(const Scope& scope, int limit, const std::string& cursor) override {
+    check_scope(scope);
+    check_limit(limit);
+    std::int64_t after = parse_cursor(cursor);
+    Page<WorldInfo> page;
+    bool more = false;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT " WORLD_COLS " FROM worlds WHERE app_id=? AND mode=? AND deleted_at IS NULL AND seq>? "
+                         "ORDER BY seq LIMIT ?");
+      s.args(scope.app_id, scope.mode, after, limit + 1);
+      while (s.step()) {
+        if (static_cast<int>(page.data.size()) == limit) {
+          more = true;
+          break;
+        }
+        page.data.push_back(info_from(s));
+        page.next_cursor = std::to_string(s.i64(0));
+      }
+    });
+    if (!more) page.next_cursor.clear();
+    return page;
+  }
+
+  // Runs a graph write: loads the world in a write transaction, checks the rev,
+  // lets `edit` compute the new document, gates it and stores it.
+  GraphWrite graph_write(const Scope& scope, const std::string& world_id, const std::string& expected_rev,
+                         const GateOptions& gate, const std::function<Json(const Json&, GraphWrite&)>& edit,
+                         bool allow_unchanged = false, const std::string& head = "") {
+    check_scope(scope);
+    GraphWrite out;
+    pending_graph_ = {};
+    write_tx([&](Conn& c) {
+      WorldRow row = load_world(c, scope, world_id, true);
+      check_rev(row, expected_rev);
+      Json doc = edit(*row.doc, out);
+      normalise(doc);
+      doc["id"] = row.info.id;
+      if (allow_unchanged && doc == *row.doc) {
+        GateResult r = run_gate(doc, gate);
+        out.diagnostics = std::move(r.diagnostics);
+        out.rev = row.info.rev;
+        out.world = std::move(doc);
+        return;
+      }
+      check_doc_size(versions::canonical(doc), gate);
+      GateResult r = gate_or_throw(doc, gate);
+      out.diagnostics = std::move(r.diagnostics);
+      out.rev = write_graph(c, row, doc, head);
+      out.world = std::move(doc);
+    });
+    if (pending_graph_.doc) graphs_.put(pending_graph_.id, pending_graph_.rev, pending_graph_.doc);
+    pending_graph_ = {};
+    if (!head.empty()) out.head = head;
+    return out;
+  }
+
+  GraphWrite patch_world(const Scope& scope, const std::string& world_id, const Json& patch,
+                         const std::string& expected_rev, const GateOptions& gate) override {
+    if (!patch.is_object() || patch.empty()) {
+      throw Error(ErrorCode::kBadInput, "patch: expected an object with any of name, description, cover, visibility");
+    }
+    for (auto it = patch.begin(); it != patch.end(); ++it) {
+      const std::string& k = it.key();
+      if (k != "name" && k != "description" && k != "cover" && k != "visibility") {
+        throw Error(ErrorCode::kBadInput, "patch." + k + ": not a metadata field (name, description, cover, visibility)");
+      }
+      if (!it->is_string() && !it->is_null()) throw Error(ErrorCode::kBadInput, "patch." + k + ": expected a string or null");
+      if (k == "visibility" && it->is_string() && *it != "private" && *it != "public") {
+        throw Error(ErrorCode::kBadInput, "patch.visibility: \"private\" or \"public\"");
+      }
+    }
+    return graph_write(scope, world_id, expected_rev, gate, [&](const Json& doc, GraphWrite&) {
+      Json next = doc;
+      for (auto it = patch.begin(); it != patch.end(); ++it) {
+        if (it->is_null()) {
+          next.erase(it.key());
+        } else {
+          next[it.key()] = *it;
+        }
+      }
+      return next;
+    });
+  }
+
+  void delete_world(const Scope& scope, const std::string& world_id) override {
+    check_scope(scope);
+    write_tx([&](Conn& c) {
+      WorldRow row = load_world(c, scope, world_id, false);
+      c.prepare("UPDATE worlds SET deleted_at=?, updated_at=? WHERE seq=?").args(now_rfc3339(), now_rfc3339(), row.seq).run();
+    });
+  }
+
+  GraphWrite fork_world(const Scope& scope, const std::string& world_id, const std::string& name,
+                        const GateOptions& gate) override {
+    check_scope(scope);
+    if (name.size() > 4000) throw Error(ErrorCode::kBadInput, "name: too long");
+    Json doc;
+    std::string base_root;
+    read_tx([&](Conn& c) {
+      WorldRow row = load_world(c, scope, world_id, true, true);
+      doc = *row.doc;
+      if (!row.info.head.empty()) {
+        Stmt s = c.prepare("SELECT root FROM versions WHERE id=?");
+        s.args(row.info.head);
+        if (s.step()) base_root = auth::to_hex(reinterpret_cast<const unsigned char*>(s.blob(0).data()), 32);
+      }
+    });
+    doc["id"] = auth::uuid4();
+    doc["visibility"] = "private";
+    if (!name.empty()) doc["name"] = name;
+    return insert_world(scope, std::move(doc), gate, world_id, base_root);
+  }
+
+  GraphWrite apply_ops(const Scope& scope, const std::string& world_id, const Json& ops,
+                       const std::string& expected_rev, const GateOptions& gate) override {
+    check_ops(ops);
+    return graph_write(
+        scope, world_id, expected_rev, gate,
+        [&](const Json& doc, GraphWrite& out) {
+          OpsResult r = conjure::apply_ops(doc, ops);
+          out.apply_errors = std::move(r.apply_errors);
+          return std::move(r.world);
+        },
+        true);
+  }
+
+  GraphWrite put_world(const Scope& scope, const std::string& world_id, const Json& world,
+                       const std::string& expected_rev, const GateOptions& gate) override {
+    if (!world.is_object()) throw Error(ErrorCode::kBadInput, "world: expected a JSON object");
+    return graph_write(scope, world_id, expected_rev, gate, [&](const Json&, GraphWrite&) { return world; });
+  }
+
+  // ------------------------------------------------ blobs
+  static std::string raw_hash(const std::string& hex) { return auth::from_hex(hex); }
+  static std::string hex_hash(const std::string& raw) {
+    return auth::to_hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  }
+
+  // Stores `value` (unless present) and returns its hash; `base` (a hash or
+  // empty) is the blob it most likely changed from, used for delta encoding.
+  std::string put_blob(Conn& c, const Json& value, const std::string& base) {
+    std::string text = versions::canonical(value);
+    std::string hash = versions::content_hash(text);
+    std::string raw = raw_hash(hash);
+    {
+      Stmt s = c.prepare("SELECT 1 FROM blobs WHERE hash=?");
+      s.bind_blob(1, raw);
+      if (s.step()) return hash;
+    }
+    if (!base.empty() && base != hash) {
+      std::int64_t chain = -1;
+      {
+        Stmt s = c.prepare("SELECT chain FROM blobs WHERE hash=?");
+        s.bind_blob(1, raw_hash(base));
+        if (s.step()) chain = s.i64(0);
+      }
+      Json patch;
+      if (chain >= 0 && versions::make_delta(*load_blob(c, base), value, &patch)) {
+        std::string ptext = versions::canonical(patch);
+        std::int64_t next = chain + static_cast<std::int64_t>(ptext.size());
+        // A whole copy is stored again once the patches since the last one pass
+        // four times its size: storage stays near the change, reads bounded.
+        if (ptext.size() < text.size() && next <= 4 * static_cast<std::int64_t>(text.size())) {
+          c.prepare("INSERT INTO blobs(hash, base, chain, size, data) VALUES (?,?,?,?,?)")
+              .bind_blob(1, raw)
+              .bind_blob(2, raw_hash(base))
+              .bind(3, next)
+              .bind(4, static_cast<std::int64_t>(text.size()))
+              .bind_blob(5, ptext)
+              .run();
+          blobs_.put(hash, std::make_shared<const Json>(value), text.size());
+          return hash;
+        }
+      }
+    }
+    c.prepare("INSERT INTO blobs(hash, base, chain, size, data) VALUES (?,NULL,0,?,?)")
+        .bind_blob(1, raw)
+        .bind(2, static_cast<std::int64_t>(text.size()))
+        .bind_blob(3, text)
+        .run();
+    blobs_.put(hash, std::make_shared<const Json>(value), text.size());
+    return hash;
+  }
+
+  std::shared_ptr<const Json> load_blob(Conn& c, const std::string& hash) {
+    if (auto v = blobs_.get(hash)) return v;
+    std::vector<std::string> patches;  // newest first
+    std::string cur = hash;
+    Json value;
+    for (;;) {
+      if (auto v = blobs_.get(cur)) {
+        value = *v;
+        break;
+      }
+      Stmt s = c.prepare("SELECT base, data FROM blobs WHERE hash=?");
+      s.bind_blob(1, raw_hash(cur));
+      if (!s.step()) throw Error(ErrorCode::kStorage, "the store is missing content blob " + cur + " (run `conjure store check`)");
+      if (s.is_null(0)) {
+        value = parse_stored(s.blob(1), "content blob");
+        break;
+      }
+      patches.push_back(s.blob(1));
+      cur = hex_hash(s.blob(0));
+      if (patches.size() > 1000000) throw Error(ErrorCode::kStorage, "a content blob's delta chain is damaged");
+    }
+    for (auto it = patches.rbegin(); it != patches.rend(); ++it) {
+      versions::apply_delta(value, parse_stored(*it, "content delta"));
+    }
+    std::size_t bytes = value.is_object() ? 64 * (value.size() + 1) : 256;
+    auto out = std::make_shared<const Json>(std::move(value));
+    blobs_.put(hash, out, bytes);
+    return out;
+  }
+
+  // ------------------------------------------------ versions
+  static VersionInfo version_from(Stmt& s) {
+    VersionInfo v;
+    v.id = s.text(0);
+    v.world_id = s.text(1);
+    v.parent_id = s.text(2);
+    v.message = s.text(3);
+    v.created_at = s.text(4);
+    return v;
+  }
+#define VERSION_COLS "id, world_id, coalesce(parent_id, ''), message, created_at, root"
+
+  // The version `version_id` of `world_id` and its root hash (kNotFound otherwise).
+  VersionInfo load_version(Conn& c, const std::string& world_id, const std::string& version_id, std::string* root) {
+    check_id(version_id, "version");
+    Stmt s = c.prepare("SELECT " VERSION_COLS " FROM versions WHERE id=? AND world_id=?");
+    s.args(version_id, world_id);
+    if (!s.step()) throw Error(ErrorCode::kNotFound, "version not found");
+    VersionInfo v = version_from(s);
+    if (root) *root = hex_hash(s.blob(5));
+    return v;
+  }
+
+  // Part hashes of a bucket level: key -> hash, over all buckets.
+  std::map<std::string, std::string> bucket_entries(Conn& c, const Json& buckets) {
+    std::map<std::string, std::string> out;
+    if (!buckets.is_object()) return out;
+    for (auto it = buckets.begin(); it != buckets.end(); ++it) {
+      auto b = load_blob(c, it->get<std::string>());
+      for (auto e = b->begin(); e != b->end(); ++e) out.emplace(e.key(), e->get<std::string>());
+    }
+    return out;
+  }
+
+  std::string hash_in(Conn& c, const Json& root, const char* level, const char* count, const std::string& key) {
+    if (!root.is_object() || !root.contains(level)) return {};
+    std::size_t nb = root.value(count, static_cast<std::size_t>(1));
+    std::string bucket = versions::bucket_of(key, nb);
+    auto it = root[level].find(bucket);
+    if (it == root[level].end()) return {};
+    auto b = load_blob(c, it->get<std::string>());
+    auto e = b->find(key);
+    return e == b->end() ? std::string() : e->get<std::string>();
+  }
+
+  // Stores the parts of `doc` and its manifest; `base_root` (a root hash or empty)
+  // is the manifest the snapshot most likely changed from.
+  std::string store_parts(Conn& c, const Json& doc, const std::string& base_root) {
+    versions::Parts parts = versions::split_world(doc);
+    Json base;
+    if (!base_root.empty()) base = *load_blob(c, base_root);
+    auto level = [&](const char* name, const char* count, const std::vector<std::pair<std::string, const Json*>>& items,
+                     Json& root) {
+      std::size_t nb = versions::bucket_count(items.size());
+      bool same_layout = base.is_object() && base.value(count, static_cast<std::size_t>(0)) == nb && base.contains(name);
+      std::map<std::string, Json> buckets;
+      for (const auto& [key, value] : items) {
+        std::string prev = same_layout ? hash_in(c, base, name, count, key) : std::string();
+        std::string text = versions::canonical(*value);
+        std::string h = versions::content_hash(text);
+        if (h != prev) h = put_blob(c, *value, prev);
+        buckets[versions::bucket_of(key, nb)][key] = h;
+      }
+      Json level_json = Json::object();
+      for (auto& [b, entries] : buckets) {
+        std::string prev;
+        if (same_layout) {
+          auto it = base[name].find(b);
+          if (it != base[name].end()) prev = it->get<std::string>();
+        }
+        level_json[b] = put_blob(c, entries, prev);
+      }
+      root[count] = nb;
+      root[name] = std::move(level_json);
+    };
+    Json root = {{"v", 1}};
+    std::vector<std::pair<std::string, const Json*>> states, events;
+    for (const auto& [id, s] : parts.states) states.emplace_back(id, &s);
+    Json order = Json::array();
+    for (const auto& [name, e] : parts.events) {
+      events.emplace_back(name, &e);
+      order.push_back(name);
+    }
+    level("s", "sb", states, root);
+    level("e", "eb", events, root);
+    root["order"] = put_blob(c, order, base.is_object() ? base.value("order", "") : "");
+    root["rest"] = put_blob(c, parts.rest, base.is_object() ? base.value("rest", "") : "");
+    return put_blob(c, root, base_root);
+  }
+
+  Json materialise(Conn& c, const std::string& root_hash) {
+    auto root = load_blob(c, root_hash);
+    versions::Parts parts;
+    parts.rest = *load_blob(c, root->at("rest").get<std::string>());
+    for (auto& [id, h] : bucket_entries(c, root->at("s"))) parts.states.emplace(id, *load_blob(c, h));
+    auto events = bucket_entries(c, root->at("e"));
+    for (const Json& name : *load_blob(c, root->at("order").get<std::string>())) {
+      auto it = events.find(name.get<std::string>());
+      if (it == events.end()) throw Error(ErrorCode::kStorage, "a version's event list is damaged");
+      parts.events.emplace_back(it->first, *load_blob(c, it->second));
+    }
+    return versions::join_world(std::move(parts));
+  }
+
+  VersionInfo write_snapshot(Conn& c, WorldRow& row, const Json& doc, const std::string& parent_id,
+                             const std::string& message, const std::string& base_root_hint) {
+    std::string parent = parent_id.empty() ? row.info.head : parent_id;
+    std::string base_root = base_root_hint;
+    if (!parent.empty()) load_version(c, row.info.id, parent, &base_root);
+    std::string root = store_parts(c, doc, base_root);
+    VersionInfo v;
+    v.id = auth::uuid4();
+    v.world_id = row.info.id;
+    v.parent_id = parent;
+    v.message = message;
+    v.created_at = now_rfc3339();
+    c.prepare("INSERT INTO versions(id, world_id, parent_id, root, message, created_at) VALUES (?,?,?,?,?,?)")
+        .args(v.id, v.world_id)
+        .bind_opt(3, parent)
+        .bind_blob(4, raw_hash(root))
+        .bind(5, message)
+        .bind(6, v.created_at)
+        .run();
+    if (parent == row.info.head) {
+      c.prepare("UPDATE worlds SET head_version_id=? WHERE seq=?").args(v.id, row.seq).run();
+      v.head = true;
+    }
+    return v;
+  }
+
+  VersionInfo snapshot(const Scope& scope, const std::string& world_id, const std::string& parent_id,
+                       const std::string& message) override {
+    check_scope(scope);
+    if (message.size() > 10000) throw Error(ErrorCode::kBadInput, "message: at most 10000 characters");
+    VersionInfo v;
+    write_tx([&](Conn& c) {
+      WorldRow row = load_world(c, scope, world_id, true);
+      v = write_snapshot(c, row, *row.doc, parent_id, message, "");
+    });
+    return v;
+  }
+
+  VersionTree list_versions(const Scope& scope, const std::string& world_id) override {
+    check_scope(scope);
+    VersionTree tree;
+    read_tx([&](Conn& c) {
+      WorldRow row = load_world(c, scope, world_id, false);
+      tree.head = row.info.head;
+      Stmt s = c.prepare("SELECT " VERSION_COLS " FROM versions WHERE world_id=? ORDER BY seq");
+      s.args(world_id);
+      while (s.step()) {
+        tree.data.push_back(version_from(s));
+        tree.data.back().head = tree.data.back().id == tree.head;
+      }
+    });
+    return tree;
+  }
+
+  VersionInfo get_version(const Scope& scope, const std::string& world_id, const std::string& version_id,
+                          Json* world) override {
+    check_scope(scope);
+    VersionInfo v;
+    read_tx([&](Conn& c) {
+      WorldRow row = load_world(c, scope, world_id, false);
+      std::string root;
+      v = load_version(c, world_id, version_id, &root);
+      v.head = v.id == row.info.head;
+      if (world) *world = materialise(c, root);
+    });
+    return v;
+  }
+
+  GraphWrite checkout(const Scope& scope, const std::string& world_id, const std::string& version_id,
+                      const std::string& expected_rev, const GateOptions& gate) override {
+    check_scope(scope);
+    check_id(version_id, "version");
+    GraphWrite out;
+    pending_graph_ = {};
+    write_tx([&](Conn& c) {
+      WorldRow row = load_world(c, scope, world_id, true);
+      check_rev(row, expected_rev);
+      std::string root;
+      load_version(c, world_id, version_id, &root);
+      Json doc = materialise(c, root);
+      normalise(doc);
+      doc["id"] = row.info.id;
+      GateResult r = gate_or_throw(doc, gate);
+      out.diagnostics = std::move(r.diagnostics);
+      out.rev = write_graph(c, row, doc, version_id);
+      out.head = version_id;
+      out.world = std::move(doc);
+    });
+    if (pending_graph_.doc) graphs_.put(pending_graph_.id, pending_graph_.rev, pending_graph_.doc);
+    pending_graph_ = {};
+    return out;
+  }
+
+  // Keys whose part hash differs between two manifests' levels: walks bucket
+  // hashes first, so equal buckets cost one comparison.
+  void changed_keys(Conn& c, const Json& ra, const Json& rb, const char* level, const char* count,
+                    std::set<std::string>* in_a, std::set<std::string>* in_b) {
+    auto compare = [&](const std::map<std::string, std::string>& ea, const std::map<std::string, std::string>& eb) {
+      for (auto& [k, h] : ea) {
+        auto it = eb.find(k);
+        if (it == eb.end() || it->second != h) in_a->insert(k);
+      }
+      for (auto& [k, h] : eb) {
+        auto it = ea.find(k);
+        if (it == ea.end() || it->second != h) in_b->insert(k);
+      }
+    };
+    if (ra.value(count, 0) == rb.value(count, 0)) {
+      const Json& la = ra.at(level);
+      const Json& lb = rb.at(level);
+      // Both levels are sorted maps: walk them side by side.
+      auto ia = la.begin(), ib = lb.begin();
+      while (ia != la.end() || ib != lb.end()) {
+        Json one_a = Json::object(), one_b = Json::object();
+        if (ib == lb.end() || (ia != la.end() && ia.key() < ib.key())) {
+          one_a[ia.key()] = *ia;
+          ++ia;
+        } else if (ia == la.end() || ib.key() < ia.key()) {
+          one_b[ib.key()] = *ib;
+          ++ib;
+        } else {
+          bool same = *ia == *ib;
+          if (!same) {
+            one_a[ia.key()] = *ia;
+            one_b[ib.key()] = *ib;
+          }
+          ++ia;
+          ++ib;
+          if (same) continue;
+        }
+        compare(bucket_entries(c, one_a), bucket_entries(c, one_b));
+      }
+    } else {
+      compare(bucket_entries(c, ra.at(level)), bucket_entries(c, rb.at(level)));
+    }
+  }
+
+  // A world holding only the given states and events of a version (plus its rest).
+  Json partial_world(Conn& c, const Json& root, const std::set<std::string>& states,
+                     const std::set<std::string>& events) {
+    versions::Parts parts;
+    parts.rest = *load_blob(c, root.at("rest").get<std::string>());
+    for (const std::string& id : states) {
+      std::string h = hash_in(c, root, "s", "sb", id);
+      if (!h.empty()) parts.states.emplace(id, *load_blob(c, h));
+    }
+    for (const std::string& name : events) {
+      std::string h = hash_in(c, root, "e", "eb", name);
+      if (!h.empty()) parts.events.emplace_back(name, *load_blob(c, h));
+    }
+    Json w = versions::join_world(std::move(parts));
+    // Keep the containers even when empty so both sides have the same shape.
+    if (w.is_object() && w.contains("scene") && w["scene"].is_object()) {
+      if (!w["scene"].contains("states")) w["scene"]["states"] = Json::object();
+      if (!w["scene"].contains("events")) w["scene"]["events"] = Json::array();
+    }
+    return w;
+  }
+
+  Json diff(const Scope& scope, const std::string& world_id, const std::string& a, const std::string& b) override {
+    check_scope(scope);
+    Json result;
+    read_tx([&](Conn& c) {
+      load_world(c, scope, world_id, false);
+      std::string root_a, root_b;
+      load_version(c, world_id, a, &root_a);
+      load_version(c, world_id, b, &root_b);
+      auto ra = load_blob(c, root_a);
+      auto rb = load_blob(c, root_b);
+      std::set<std::string> sa, sb, ea, eb;
+      if (root_a != root_b) {
+        changed_keys(c, *ra, *rb, "s", "sb", &sa, &sb);
+        changed_keys(c, *ra, *rb, "e", "eb", &ea, &eb);
+      }
+      result = diff_worlds(partial_world(c, *ra, sa, ea), partial_world(c, *rb, sb, eb));
+    });
+    result["a"] = a;
+    result["b"] = b;
+    return result;
+  }
+
+  // ------------------------------------------------ idempotency
+  IdemBegin idem_begin(const Scope& scope, const std::string& key, const std::string& request_hash) override {
+    check_scope(scope);
+    if (key.empty() || key.size() > 255) throw Error(ErrorCode::kBadInput, "Idempotency-Key: 1-255 characters");
+    if (request_hash.size() > 1024) throw Error(ErrorCode::kBadInput, "request hash too long");
+    IdemBegin out;
+    std::int64_t now = unix_now();
+    write_tx([&](Conn& c) {
+      // Expired records go first (a bounded batch per call keeps the table small).
+      c.prepare("DELETE FROM idempotency WHERE (app_id, mode, key) IN "
+                "(SELECT app_id, mode, key FROM idempotency WHERE created_unix<=? LIMIT 100)")
+          .args(now - kIdempotencyTtl)
+          .run();
+      Stmt s = c.prepare(
+          "SELECT request_hash, state, status, body, created_unix, updated_unix FROM idempotency "
+          "WHERE app_id=? AND mode=? AND key=?");
+      s.args(scope.app_id, scope.mode, key);
+      bool found = s.step();
+      bool take_over = false;
+      if (found) {
+        bool expired = s.i64(4) <= now - kIdempotencyTtl;
+        bool abandoned = s.text(1) == "in_flight" && s.i64(5) <= now - kIdempotencyInFlightLease;
+        if (expired || abandoned) {
+          take_over = true;
+        } else if (s.text(0) != request_hash) {
+          out.kind = IdemBegin::Kind::kConflict;
+        } else if (s.text(1) == "in_flight") {
+          out.kind = IdemBegin::Kind::kInFlight;
+        } else {
+          out.kind = IdemBegin::Kind::kReplay;
+          out.status = static_cast<int>(s.i64(2));
+          out.body = s.text(3);
+        }
+      }
+      if (!found || take_over) {
+        out.kind = IdemBegin::Kind::kNew;
+        c.prepare(
+             "INSERT OR REPLACE INTO idempotency(app_id, mode, key, request_hash, state, status, body, created_unix, "
+             "updated_unix) VALUES (?,?,?,?,'in_flight',0,'',?,?)")
+            .args(scope.app_id, scope.mode, key, request_hash, now, now)
+            .run();
+      }
+    });
+    return out;
+  }
+
+  void idem_complete(const Scope& scope, const std::string& key, int status, const std::string& body) override {
+    check_scope(scope);
+    if (status >= 500) {
+      idem_release(scope, key);
+      return;
+    }
+    if (status < 100 || status > 599) throw Error(ErrorCode::kBadInput, "status: an HTTP status code");
+    write_tx([&](Conn& c) {
+      Stmt s = c.prepare(
+          "UPDATE idempotency SET state='done', status=?, body=?, updated_unix=? "
+          "WHERE app_id=? AND mode=? AND key=? AND state='in_flight'");
+      s.args(status, body, unix_now(), scope.app_id, scope.mode, key).run();
+      if (s.changes() == 0) throw Error(ErrorCode::kNotFound, "no request in flight under this idempotency key");
+    });
+  }
+
+  void idem_release(const Scope& scope, const std::string& key) override {
+    check_scope(scope);
+    write_tx([&](Conn& c) {
+      c.prepare("DELETE FROM idempotency WHERE app_id=? AND mode=? AND key=? AND state='in_flight'")
+          .args(scope.app_id, scope.mode, key)
+          .run();
+    });
+  }
+
+  // ------------------------------------------------ meters
+  std::int64_t meter_limit(Conn& c, const std::string& app_id, const std::string& meter) {
+    Stmt s = c.prepare("SELECT lim FROM meter_limits WHERE app_id=? AND meter=?");
+    s.args(app_id, meter);
+    return s.step() ? s.i64(0) : options_.default_meter_limit;
+  }
+
+  MeterState meter_state(Conn& c, const std::string& app_id, const std::string& day, const std::string& meter) {
+    MeterState m;
+    m.meter = meter;
+    m.limit = meter_limit(c, app_id, meter);
+    Stmt s = c.prepare("SELECT used, reserved FROM meters WHERE app_id=? AND day=? AND meter=?");
+    s.args(app_id, day, meter);
+    if (s.step()) {
+      m.used = s.i64(0);
+      m.reserved = s.i64(1);
+    }
+    return m;
+  }
+
+  static void check_meter(const std::string& meter) {
+    if (!quota::is_meter(meter)) {
+      throw Error(ErrorCode::kBadInput, "meter: one of generate, edit, session, session_minutes");
+    }
+  }
+
+  std::string day_or_today(const std::string& day) {
+    if (day.empty()) return utc_day();
+    if (!quota::is_day(day)) throw Error(ErrorCode::kBadInput, "day: expected YYYY-MM-DD");
+    return day;
+  }
+
+  Reservation meter_reserve(const std::string& app_id, const std::string& meter, std::int64_t amount,
+                            const std::string& day) override {
+    check_id(app_id, "app");
+    check_meter(meter);
+    if (amount <= 0 || amount > kMaxMeterAmount) throw Error(ErrorCode::kBadInput, "amount: a positive number");
+    Reservation r{auth::uuid4(), app_id, meter, day_or_today(day), amount};
+    write_tx([&](Conn& c) {
+      MeterState m = meter_state(c, app_id, r.day, meter);
+      if (m.used + m.reserved + amount > m.limit) {
+        throw Error(ErrorCode::kQuotaExceeded, "quota exceeded: " + meter + " would reach " +
+                                                   std::to_string(m.used + m.reserved + amount) + " of a daily limit of " +
+                                                   std::to_string(m.limit) + "; nothing was charged");
+      }
+      c.prepare(
+           "INSERT INTO meters(app_id, day, meter, used, reserved) VALUES (?,?,?,0,?) "
+           "ON CONFLICT(app_id, day, meter) DO UPDATE SET reserved=reserved+excluded.reserved")
+          .args(app_id, r.day, meter, amount)
+          .run();
+      c.prepare("INSERT INTO reservations(id, app_id, day, meter, amount, state, created_at) VALUES (?,?,?,?,?,'held',?)")
+          .args(r.id, app_id, r.day, meter, amount, now_rfc3339())
+          .run();
+    });
+    return r;
+  }
+
+  MeterState settle(const std::string& reservation_id, std::int64_t used, bool refund) {
+    check_id(reservation_id, "reservation");
+    MeterState out;
+    write_tx([&](Conn& c) {
+      std::string app_id, day, meter, state;
+      std::int64_t amount = 0;
+      {
+        Stmt s = c.prepare("SELECT app_id, day, meter, amount, state FROM reservations WHERE id=?");
+        s.args(reservation_id);
+        if (!s.step()) throw Error(ErrorCode::kNotFound, "reservation not found");
+        app_id = s.text(0);
+        day = s.text(1);
+        meter = s.text(2);
+        amount = s.i64(3);
+        state = s.text(4);
+      }
+      if (state != "held") throw Error(ErrorCode::kConflict, "the reservation was already " + state);
+      std::int64_t charge = refund ? 0 : (used < 0 ? amount : used);
+      if (charge > amount) throw Error(ErrorCode::kBadInput, "used: more than was reserved");
+      c.prepare("UPDATE meters SET used=used+?, reserved=reserved-? WHERE app_id=? AND day=? AND meter=?")
+          .args(charge, amount, app_id, day, meter)
+          .run();
+      c.prepare("UPDATE reservations SET state=?, charged=? WHERE id=?")
+          .args(refund ? "refunded" : "committed", charge, reservation_id)
+          .run();
+      out = meter_state(c, app_id, day, meter);
+    });
+    return out;
+  }
+
+  MeterState meter_commit(const std::string& reservation_id, std::int64_t used) override {
+    return settle(reservation_id, used, false);
+  }
+  MeterState meter_refund(const std::string& reservation_id) override { return settle(reservation_id, 0, true); }
+
+  std::vector<MeterState> meter_usage(const std::string& app_id, const std::string& day) override {
+    std::string d = day_or_today(day);
+    std::vector<MeterState> out;
+    read_tx([&](Conn& c) {
+      for (auto m : quota::kMeters) out.push_back(meter_state(c, app_id, d, std::string(m)));
+    });
+    return out;
+  }
+
+  void set_meter_limit(const std::string& app_id, const std::string& meter, std::int64_t limit) override {
+    check_id(app_id, "app");
+    check_meter(meter);
+    if (limit < 0 || limit > kMaxMeterAmount) throw Error(ErrorCode::kBadInput, "limit: a non-negative number");
+    write_tx([&](Conn& c) {
+      c.prepare("INSERT OR REPLACE INTO meter_limits(app_id, meter, lim) VALUES (?,?,?)").args(app_id, meter, limit).run();
+    });
+  }
+
+  // ------------------------------------------------ jobs
+#define JOB_COLS \
+  "id, app_id, mode, kind, status, payload, coalesce(result, 'null'), coalesce(error, ''), coalesce(worker, ''), created_at, updated_at, attempts"
+  static Job job_from(Stmt& s) {
+    Job j;
+    j.id = s.text(0);
+    j.app_id = s.text(1);
+    j.mode = s.text(2);
+    j.kind = s.text(3);
+    j.status = s.text(4);
+    j.payload = parse_stored(s.text(5), "job payload");
+    j.result = parse_stored(s.text(6), "job result");
+    j.error = s.text(7);
+    j.worker = s.text(8);
+    j.created_at = s.text(9);
+    j.updated_at = s.text(10);
+    j.attempts = static_cast<int>(s.i64(11));
+    return j;
+  }
+
+  Job load_job(Conn& c, const std::string& job_id) {
+    check_id(job_id, "job");
+    Stmt s = c.prepare("SELECT " JOB_COLS " FROM jobs WHERE id=?");
+    s.args(job_id);
+    if (!s.step()) throw Error(ErrorCode::kNotFound, "job not found");
+    return job_from(s);
+  }
+
+  Job create_job(const Scope& scope, const std::string& kind, const Json& payload) override {
+    check_scope(scope);
+    if (kind.empty() || kind.size() > 100) throw Error(ErrorCode::kBadInput, "kind: 1-100 characters");
+    Job j;
+    write_tx([&](Conn& c) {
+      std::string id = auth::uuid4(), now = now_rfc3339();
+      c.prepare("INSERT INTO jobs(id, app_id, mode, kind, status, payload, created_at, updated_at) VALUES (?,?,?,?,'queued',?,?,?)")
+          .args(id, scope.app_id, scope.mode, kind, versions::canonical(payload), now, now)
+          .run();
+      j = load_job(c, id);
+    });
+    return j;
+  }
+
+  Job get_job(const Scope& scope, const std::string& job_id) override {
+    check_scope(scope);
+    Job j;
+    read_tx([&](Conn& c) { j = load_job(c, job_id); });
+    if (j.app_id != scope.app_id || j.mode != scope.mode) throw Error(ErrorCode::kNotFound, "job not found");
+    return j;
+  }
+
+  std::optional<Job> claim_job(const std::string& worker, int lease_seconds) override {
+    if (lease_seconds < 1) throw Error(ErrorCode::kBadInput, "lease_seconds: at least 1");
+    std::optional<Job> out;
+    std::int64_t now = unix_now();
+    write_tx([&](Conn& c) {
+      std::string id;
+      {
+        Stmt s = c.prepare(
+            "SELECT id FROM jobs WHERE status='queued' OR (status='running' AND locked_until<?) ORDER BY seq LIMIT 1");
+        s.args(now);
+        if (!s.step()) return;
+        id = s.text(0);
+      }
+      c.prepare("UPDATE jobs SET status='running', worker=?, attempts=attempts+1, locked_until=?, updated_at=? WHERE id=?")
+          .args(worker, now + lease_seconds, now_rfc3339(), id)
+          .run();
+      out = load_job(c, id);
+    });
+    return out;
+  }
+
+  Job finish_job(const std::string& job_id, const char* status, const Json* result, const std::string& error) {
+    Job j;
+    write_tx([&](Conn& c) {
+      Job cur = load_job(c, job_id);
+      if (cur.status == "succeeded" || cur.status == "failed") {
+        throw Error(ErrorCode::kConflict, "the job already " + cur.status);
+      }
+      c.prepare("UPDATE jobs SET status=?, result=?, error=?, locked_until=0, updated_at=? WHERE id=?")
+          .bind(1, status)
+          .bind(2, result ? versions::canonical(*result) : std::string("null"))
+          .bind_opt(3, error)
+          .bind(4, now_rfc3339())
+          .bind(5, job_id)
+          .run();
+      j = load_job(c, job_id);
+    });
+    return j;
+  }
+
+  Job complete_job(const std::string& job_id, const Json& result) override {
+    return finish_job(job_id, "succeeded", &result, "");
+  }
+  Job fail_job(const std::string& job_id, const std::string& error) override {
+    return finish_job(job_id, "failed", nullptr, error.empty() ? "failed" : error);
+  }
+
+  // ------------------------------------------------ webhooks and outbox
+  static WebhookEndpoint endpoint_from(Stmt& s) {
+    WebhookEndpoint e;
+    e.id = s.text(0);
+    e.app_id = s.text(1);
+    e.url = s.text(2);
+    for (const Json& t : parse_stored(s.text(3), "webhook events")) e.events.push_back(t.get<std::string>());
+    e.description = s.text(4);
+    e.created_at = s.text(5);
+    return e;
+  }
+#define ENDPOINT_COLS "id, app_id, url, events, description, created_at"
+
+  static bool loopback_http(const std::string& url) {
+    for (const char* host : {"http://localhost", "http://127.0.0.1", "http://[::1]"}) {
+      std::string h = host;
+      if (url.compare(0, h.size(), h) == 0 && (url.size() == h.size() || url[h.size()] == ':' || url[h.size()] == '/')) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  CreatedWebhook create_webhook(const std::string& app_id, const std::string& url, const std::vector<std::string>& events,
+                                const std::string& description) override {
+    check_id(app_id, "app");
+    if (url.size() > 2048 || url.find_first_of(" \t\r\n") != std::string::npos ||
+        !((url.rfind("https://", 0) == 0 && url.size() > 8) || loopback_http(url))) {
+      throw Error(ErrorCode::kBadInput, "url: an https:// URL (plain http:// only to loopback)");
+    }
+    if (events.empty() || events.size() > 100) throw Error(ErrorCode::kBadInput, "events: 1-100 event types");
+    for (const auto& e : events) {
+      if (e.empty() || e.size() > 100) throw Error(ErrorCode::kBadInput, "events: each an event type");
+    }
+    if (description.size() > 1000) throw Error(ErrorCode::kBadInput, "description: at most 1000 characters");
+    CreatedWebhook out;
+    out.secret = "whsec_" + auth::random_token(32);
+    out.endpoint = WebhookEndpoint{auth::uuid4(), app_id, url, description, now_rfc3339(), events};
+    write_tx([&](Conn& c) {
+      Stmt q = c.prepare("SELECT 1 FROM apps WHERE id=?");
+      q.args(app_id);
+      if (!q.step()) throw Error(ErrorCode::kNotFound, "app not found");
+      c.prepare("INSERT INTO webhook_endpoints(id, app_id, url, events, description, secret, created_at) VALUES (?,?,?,?,?,?,?)")
+          .args(out.endpoint.id, app_id, url, Json(events).dump(), description, out.secret, out.endpoint.created_at)
+          .run();
+    });
+    return out;
+  }
+
+  Page<WebhookEndpoint> list_webhooks(const std::string& app_id, int limit, const std::string& cursor) override {
+    check_limit(limit);
+    std::int64_t after = parse_cursor(cursor);
+    Page<WebhookEndpoint> page;
+    bool more = false;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT " ENDPOINT_COLS ", seq FROM webhook_endpoints WHERE app_id=? AND deleted_at IS NULL AND seq>? ORDER BY seq LIMIT ?");
+      s.args(app_id, after, limit + 1);
+      while (s.step()) {
+        if (static_cast<int>(page.data.size()) == limit) {
+          more = true;
+          break;
+        }
+        page.data.push_back(endpoint_from(s));
+        page.next_cursor = std::to_string(s.i64(6));
+      }
+    });
+    if (!more) page.next_cursor.clear();
+    return page;
+  }
+
+  void delete_webhook(const std::string& app_id, const std::string& webhook_id) override {
+    check_id(webhook_id, "webhook");
+    write_tx([&](Conn& c) {
+      Stmt s = c.prepare("UPDATE webhook_endpoints SET deleted_at=? WHERE id=? AND app_id=? AND deleted_at IS NULL");
+      s.args(now_rfc3339(), webhook_id, app_id).run();
+      if (s.changes() == 0) throw Error(ErrorCode::kNotFound, "webhook not found");
+    });
+  }
+
+  OutboxEvent enqueue_event(const Scope& scope, const std::string& type, const Json& data) override {
+    check_scope(scope);
+    if (type.empty() || type.size() > 100) throw Error(ErrorCode::kBadInput, "type: an event type");
+    OutboxEvent ev{auth::uuid4(), scope.app_id, scope.mode, type, now_rfc3339(), data};
+    std::int64_t now = unix_now();
+    write_tx([&](Conn& c) {
+      c.prepare("INSERT INTO outbox(id, app_id, mode, type, data, created_at) VALUES (?,?,?,?,?,?)")
+          .args(ev.id, ev.app_id, ev.mode, type, versions::canonical(data), ev.created_at)
+          .run();
+      std::vector<std::string> targets;
+      {
+        Stmt s = c.prepare("SELECT id, events FROM webhook_endpoints WHERE app_id=? AND deleted_at IS NULL ORDER BY seq");
+        s.args(scope.app_id);
+        while (s.step()) {
+          for (const Json& t : parse_stored(s.text(1), "webhook events")) {
+            if (t == type || t == "*") {
+              targets.push_back(s.text(0));
+              break;
+            }
+          }
+        }
+      }
+      for (const auto& endpoint : targets) {
+        c.prepare(
+             "INSERT INTO deliveries(id, event_id, endpoint_id, status, next_attempt_unix, created_at, updated_at) "
+             "VALUES (?,?,?,'pending',?,?,?)")
+            .args(auth::uuid4(), ev.id, endpoint, now, ev.created_at, ev.created_at)
+            .run();
+      }
+    });
+    return ev;
+  }
+
+#define DELIVERY_SELECT                                                                                        \
+  "SELECT d.id, d.event_id, d.endpoint_id, w.url, w.secret, o.type, d.status, d.attempt, d.response_status, " \
+  "d.created_at, d.next_attempt_unix, o.id, o.created_at, o.app_id, o.mode, o.data, d.seq "                  \
+  "FROM deliveries d JOIN webhook_endpoints w ON w.id=d.endpoint_id JOIN outbox o ON o.id=d.event_id "
+
+  static Delivery delivery_from(Stmt& s) {
+    Delivery d;
+    d.id = s.text(0);
+    d.event_id = s.text(1);
+    d.endpoint_id = s.text(2);
+    d.url = s.text(3);
+    d.secret = s.text(4);
+    d.type = s.text(5);
+    d.status = s.text(6);
+    d.attempt = static_cast<int>(s.i64(7));
+    d.response_status = static_cast<int>(s.i64(8));
+    d.created_at = s.text(9);
+    d.next_attempt_at = d.status == "pending" ? format_time(s.i64(10), 0) : std::string();
+    d.body = {{"id", s.text(11)},  {"type", d.type},  {"createdAt", s.text(12)},
+              {"appId", s.text(13)}, {"mode", s.text(14)}, {"data", parse_stored(s.text(15), "event data")}};
+    return d;
+  }
+
+  std::vector<Delivery> claim_deliveries(int limit, int lease_seconds) override {
+    if (limit < 1 || limit > 1000) throw Error(ErrorCode::kBadInput, "limit: 1-1000");
+    if (lease_seconds < 1) throw Error(ErrorCode::kBadInput, "lease_seconds: at least 1");
+    std::vector<Delivery> out;
+    std::int64_t now = unix_now();
+    write_tx([&](Conn& c) {
+      {
+        Stmt s = c.prepare(DELIVERY_SELECT
+                           "WHERE d.status='pending' AND d.next_attempt_unix<=? AND d.locked_until<=? "
+                           "ORDER BY d.next_attempt_unix, d.seq LIMIT ?");
+        s.args(now, now, limit);
+        while (s.step()) out.push_back(delivery_from(s));
+      }
+      for (const auto& d : out) {
+        c.prepare("UPDATE deliveries SET locked_until=? WHERE id=?").args(now + lease_seconds, d.id).run();
+      }
+    });
+    return out;
+  }
+
+  Delivery record_delivery(const std::string& delivery_id, int response_status, bool success,
+                           const std::string& error) override {
+    check_id(delivery_id, "delivery");
+    Delivery out;
+    std::int64_t now = unix_now();
+    write_tx([&](Conn& c) {
+      std::string status;
+      int attempt = 0;
+      {
+        Stmt s = c.prepare("SELECT status, attempt FROM deliveries WHERE id=?");
+        s.args(delivery_id);
+        if (!s.step()) throw Error(ErrorCode::kNotFound, "delivery not found");
+        status = s.text(0);
+        attempt = static_cast<int>(s.i64(1));
+      }
+      if (status != "pending") throw Error(ErrorCode::kConflict, "the delivery already " + status);
+      ++attempt;
+      std::string now_s = now_rfc3339();
+      c.prepare("INSERT INTO delivery_attempts(delivery_id, attempt, response_status, error, created_at) VALUES (?,?,?,?,?)")
+          .args(delivery_id, attempt, response_status, error, now_s)
+          .run();
+      std::string next_status = success ? "succeeded" : (attempt >= kMaxDeliveryAttempts ? "failed" : "pending");
+      std::int64_t next = success || attempt >= kMaxDeliveryAttempts ? now : now + kBackoff[attempt - 1];
+      c.prepare(
+           "UPDATE deliveries SET status=?, attempt=?, response_status=?, next_attempt_unix=?, locked_until=0, "
+           "updated_at=? WHERE id=?")
+          .args(next_status, attempt, response_status, next, now_s, delivery_id)
+          .run();
+      Stmt s = c.prepare(DELIVERY_SELECT "WHERE d.id=?");
+      s.args(delivery_id);
+      if (s.step()) out = delivery_from(s);
+    });
+    return out;
+  }
+
+  Page<Delivery> list_deliveries(const std::string& app_id, const std::string& webhook_id, int limit,
+                                 const std::string& cursor) override {
+    check_limit(limit);
+    std::int64_t after = parse_cursor(cursor);
+    Page<Delivery> page;
+    bool more = false;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare(DELIVERY_SELECT "WHERE w.app_id=? AND d.endpoint_id=? AND d.seq>? ORDER BY d.seq LIMIT ?");
+      s.args(app_id, webhook_id, after, limit + 1);
+      while (s.step()) {
+        if (static_cast<int>(page.data.size()) == limit) {
+          more = true;
+          break;
+        }
+        page.data.push_back(delivery_from(s));
+        page.next_cursor = std::to_string(s.i64(16));
+      }
+    });
+    if (!more) page.next_cursor.clear();
+    return page;
+  }
+
+  // ------------------------------------------------ maintenance
+  CheckReport check() override {
+    CheckReport r;
+    read_tx([&](Conn& c) {
+      {
+        Stmt s = c.prepare("PRAGMA integrity_check");
+        while (s.step()) r.integrity.push_back(s.text(0));
+      }
+      {
+        Stmt s = c.prepare("PRAGMA foreign_key_check");
+        while (s.step()) {
+          r.foreign_keys.push_back(s.text(0) + " row " + std::to_string(s.i64(1)) + " -> " + s.text(2));
+        }
+      }
+      auto count = [&](const char* sql) {
+        Stmt s = c.prepare(sql);
+        return s.step() ? s.i64(0) : 0;
+      };
+      r.blobs = count("SELECT count(*) FROM blobs");
+      r.versions = count("SELECT count(*) FROM versions");
+      r.worlds = count("SELECT count(*) FROM worlds");
+      // Walk every manifest: each referenced part must exist.
+      std::set<std::string> referenced;
+      std::vector<std::string> todo;
+      {
+        Stmt s = c.prepare("SELECT DISTINCT root FROM versions");
+        while (s.step()) todo.push_back(hex_hash(s.blob(0)));
+      }
+      auto exists = [&](const std::string& h) {
+        Stmt s = c.prepare("SELECT 1 FROM blobs WHERE hash=?");
+        s.bind_blob(1, raw_hash(h));
+        return s.step();
+      };
+      auto visit = [&](const std::string& h) -> bool {
+        if (!referenced.insert(h).second) return false;
+        if (!exists(h)) {
+          ++r.missing_blobs;
+          return false;
+        }
+        return true;
+      };
+      for (const std::string& root : todo) {
+        if (!visit(root)) continue;
+        std::shared_ptr<const Json> m;
+        try {
+          m = load_blob(c, root);
+        } catch (const Error&) {
+          ++r.missing_blobs;
+          continue;
+        }
+        for (const char* k : {"rest", "order"}) {
+          if (m->contains(k)) visit(m->at(k).get<std::string>());
+        }
+        for (const char* level : {"s", "e"}) {
+          if (!m->contains(level)) continue;
+          for (auto it = m->at(level).begin(); it != m->at(level).end(); ++it) {
+            std::string bh = it->get<std::string>();
+            if (!visit(bh)) continue;
+            try {
+              auto b = load_blob(c, bh);
+              for (auto e = b->begin(); e != b->end(); ++e) visit(e->get<std::string>());
+            } catch (const Error&) {
+              ++r.missing_blobs;
+            }
+          }
+        }
+      }
+      // Delta bases are references too; a blob nobody references is an orphan.
+      std::set<std::string> bases;
+      {
+        Stmt s = c.prepare("SELECT DISTINCT base FROM blobs WHERE base IS NOT NULL");
+        while (s.step()) bases.insert(hex_hash(s.blob(0)));
+      }
+      for (const auto& b : bases) {
+        if (!exists(b)) ++r.missing_blobs;
+      }
+      Stmt s = c.prepare("SELECT hash FROM blobs");
+      while (s.step()) {
+        std::string h = hex_hash(s.blob(0));
+        if (!referenced.count(h) && !bases.count(h)) ++r.orphan_blobs;
+      }
+    });
+    r.ok = r.integrity.size() == 1 && r.integrity[0] == "ok" && r.foreign_keys.empty() && r.missing_blobs == 0;
+    return r;
+  }
+
+  void backup(const std::string& path) override {
+    if (path.empty()) throw Error(ErrorCode::kBadInput, "backup path is empty");
+    auto lease = pool_.take();
+    sqlite3* dest = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc);
+      sqlite3_close_v2(dest);
+      throw Error(ErrorCode::kStorage, "cannot open the backup file " + path + ": " + msg);
+    }
+    sqlite3_backup* b = sqlite3_backup_init(dest, "main", lease->db(), "main");
+    if (!b) {
+      std::string msg = sqlite3_errmsg(dest);
+      sqlite3_close_v2(dest);
+      throw Error(ErrorCode::kStorage, "cannot back up to " + path + ": " + msg);
+    }
+    for (;;) {
+      rc = sqlite3_backup_step(b, 256);
+      if (rc == SQLITE_DONE) break;
+      if (rc == SQLITE_OK) continue;
+      if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        sqlite3_sleep(5);
+        continue;
+      }
+      break;
+    }
+    sqlite3_backup_finish(b);
+    int err = sqlite3_errcode(dest);
+    sqlite3_close_v2(dest);
+    if (rc != SQLITE_DONE) {
+      std::remove(path.c_str());
+      throw Error(ErrorCode::kStorage, "backup to " + path + " failed: " + sqlite3_errstr(rc != SQLITE_OK ? rc : err));
+    }
+  }
+
+ private:
+  void write_tx(const std::function<void(Conn&)>& fn) {
+    if (options_.read_only) throw Error(ErrorCode::kStorage, "the store is read-only; nothing was written");
+    sqlite::write_tx(pool_, fn);
+  }
+  void read_tx(const std::function<void(Conn&)>& fn) { sqlite::read_tx(pool_, fn); }
+
+  struct PendingGraph {
+    std::string id, rev;
+    std::shared_ptr<const Json> doc;
+  };
+
+  StoreOptions options_;
+  sqlite::Pool pool_;
+  std::string secret_;
+  BlobCache blobs_;
+  GraphCache graphs_;
+  static thread_local PendingGraph pending_graph_;
+};
+
+thread_local SqliteStore::PendingGraph SqliteStore::pending_graph_;
+
+std::unique_ptr<Store> open_store(const std::string& path, const StoreOptions& options) {
+  return std::make_unique<SqliteStore>(path, options);
+}
+
+}  // namespace conjure

@@ -1,0 +1,56 @@
+"""Type stubs for conjure._core, the private native module (import conjure instead)."""
+
+from typing import Any, Callable, Iterable
+
+__version__: str
+
+class Limits:
+    max_states: int
+    max_events: int
+    max_prose_chars: int
+    max_document_bytes: int
+    max_depth: int
+    budget_tokens: int
+    def __init__(
+        self,
+        *,
+        max_states: int = 10000,
+        max_events: int = 50000,
+        max_prose_chars: int = 4000,
+        max_document_bytes: int = 2097152,
+        max_depth: int = 64,
+        budget_tokens: int = 77,
+    ) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class GateResult:
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def diagnostics(self) -> list[dict[str, Any]]: ...
+    @property
+    def resolved(self) -> dict[str, Any] | None: ...
+    @property
+    def resolved_json(self) -> str | None: ...
+
+def error_code_names() -> list[str]: ...
+def parse_only(text: str | bytes, limits: Limits | None = None) -> None: ...
+def parse(text: str | bytes, limits: Limits | None = None) -> Any: ...
+def normalise(world: dict[str, Any] | str | bytes, limits: Limits | None = None) -> dict[str, Any]: ...
+def serialise(value: Any, indent: int | None = None) -> str: ...
+def gate(
+    world: dict[str, Any] | str | bytes,
+    limits: Limits | None = None,
+    plugins: Iterable[Callable[[dict[str, Any]], Any]] | None = None,
+) -> GateResult: ...
+def lint_catalogue() -> list[dict[str, Any]]: ...
+def check_ops(ops: list[dict[str, Any]] | str | bytes, limits: Limits | None = None) -> None: ...
+def apply_ops(
+    world: dict[str, Any] | str | bytes,
+    ops: list[dict[str, Any]] | str | bytes,
+    limits: Limits | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]: ...
+def derive_state_id(world: dict[str, Any] | str | bytes, prose: str) -> str: ...
+def diff(
+    a: dict[str, Any] | str | bytes, b: dict[str, Any] | str | bytes, limits: Limits | None = None
+) -> dict[str, Any]: ...

@@ -1,0 +1,95 @@
+"""``conjure store check`` and ``conjure store backup PATH``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any, TextIO
+
+__all__ = ["add_parser"]
+
+DEFAULT_PATH_ENV = "CONJURE_STORE_PATH"
+
+
+def _default_path() -> str:
+    return os.environ.get(DEFAULT_PATH_ENV, "conjure.db")
+
+
+def _open(path: str, read_only: bool) -> Any:
+    from conjure.store import Store
+
+    return Store(path, read_only=read_only)
+
+
+def _check(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
+    from conjure.errors import ConjureError
+
+    if not os.path.exists(args.store):
+        out.write(f"error: no store at {args.store}\n")
+        return 1
+    try:
+        with _open(args.store, read_only=True) as store:
+            report = store.check()
+    except ConjureError as exc:
+        out.write(f"error: {exc}\n")
+        return 1
+    if args.json:
+        out.write(json.dumps(report, indent=2) + "\n")
+    else:
+        integrity = "ok" if report["integrity"] == ["ok"] else "; ".join(report["integrity"])
+        out.write(f"store          {args.store}\n")
+        out.write(f"integrity      {integrity}\n")
+        out.write(f"foreign keys   {'ok' if not report['foreignKeys'] else '; '.join(report['foreignKeys'])}\n")
+        out.write(f"worlds         {report['worlds']}\n")
+        out.write(f"versions       {report['versions']}\n")
+        out.write(f"blobs          {report['blobs']} ({report['orphanBlobs']} unreferenced)\n")
+        out.write(f"missing blobs  {report['missingBlobs']}\n")
+        out.write("OK\n" if report["ok"] else "FAILED\n")
+    return 0 if report["ok"] else 1
+
+
+def _backup(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
+    from conjure.errors import ConjureError
+
+    if not os.path.exists(args.store):
+        out.write(f"error: no store at {args.store}\n")
+        return 1
+    if os.path.exists(args.path) and not args.force:
+        out.write(f"error: {args.path} exists (use --force to overwrite)\n")
+        return 1
+    try:
+        with _open(args.store, read_only=False) as store:
+            store.backup(args.path)
+    except ConjureError as exc:
+        out.write(f"error: {exc}\n")
+        return 1
+    out.write(f"backed up {args.store} to {args.path}\n")
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    """Adds ``store check`` and ``store backup PATH`` to the ``conjure`` command."""
+    p = subparsers.add_parser("store", help="check or back up a store", description="check or back up a store")
+    sub = p.add_subparsers(dest="store_command", metavar="COMMAND", required=True)
+    store_help = f"the store file (default: ${DEFAULT_PATH_ENV} or conjure.db)"
+
+    c = sub.add_parser(
+        "check",
+        help="integrity, foreign-key and blob-reference check (exit 1 on a problem)",
+        description="Runs PRAGMA integrity_check and foreign_key_check and checks that every "
+        "version's content blobs exist; counts unreferenced blobs. Exit 0 when clean, 1 otherwise.",
+    )
+    c.add_argument("--store", default=_default_path(), help=store_help)
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
+    c.set_defaults(handler=_check)
+
+    b = sub.add_parser(
+        "backup",
+        help="copy the store with SQLite's online backup",
+        description="Copies the store to PATH with SQLite's online backup API; the server may keep running.",
+    )
+    b.add_argument("path", metavar="PATH", help="the backup file to write")
+    b.add_argument("--store", default=_default_path(), help=store_help)
+    b.add_argument("--force", action="store_true", help="overwrite PATH when it exists")
+    b.set_defaults(handler=_backup)
