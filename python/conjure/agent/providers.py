@@ -1,0 +1,410 @@
+"""Providers: what turns an instruction on a world into graph ops (or a question).
+
+A provider answers :meth:`Provider.propose` with a :class:`Proposal` — ops to apply
+(and, optionally, slot changes), or a clarifying question — and raises
+:class:`ProviderError` when it cannot answer. Two are built in:
+
+- :class:`OfflineProvider`: local, deterministic, no network (the grammar in docs/agent.md).
+- :class:`OpenAICompatibleProvider`: any chat-completions endpoint (``POST {base_url}/chat/completions``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from conjure import _core
+from conjure.agent.grammar import plan_edit
+from conjure.errors import ConjureError
+
+__all__ = [
+    "Proposal",
+    "EditRequest",
+    "Provider",
+    "ProviderError",
+    "OfflineProvider",
+    "OpenAICompatibleProvider",
+    "parse_reply",
+    "world_summary",
+]
+
+OP_NAMES = (
+    "add_state", "update_state", "delete_state", "add_event", "update_event", "delete_event",
+    "set_entrance", "add_variant", "remove_variant",
+)
+
+
+class ProviderError(ConjureError):
+    """The provider could not answer: unreachable, timed out, a server error, or an unusable reply."""
+
+    default_code = "provider_failed"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A provider's answer: ``ops`` (with optional ``slots`` changes) or a ``question``.
+
+    Attributes:
+        ops: graph ops in the vocabulary of docs/ops.md.
+        question: a clarifying question; when set, nothing is changed.
+        slots: a merge patch for ``scene.slots`` (name → prose, or None to remove a slot).
+    """
+
+    ops: list[dict[str, Any]] = field(default_factory=list)
+    question: str | None = None
+    slots: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """What a provider is asked.
+
+    Attributes:
+        world: the current working graph (a dict; do not modify it).
+        instruction: the person's words.
+        verified_objects: grounding hints (named objects the agent may reference).
+        diagnostics: when a previous attempt failed, what went wrong (gate diagnostics and
+            apply errors as dicts with ``lint``/``severity``/``path``/``message``).
+        previous: the ops of that failed attempt.
+    """
+
+    world: dict[str, Any]
+    instruction: str
+    verified_objects: list[dict[str, Any]] = field(default_factory=list)
+    diagnostics: list[dict[str, Any]] | None = None
+    previous: list[dict[str, Any]] | None = None
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """Turns an :class:`EditRequest` into a :class:`Proposal` (or raises :class:`ProviderError`)."""
+
+    def propose(self, request: EditRequest) -> Proposal: ...
+
+
+class OfflineProvider:
+    """The built-in provider: the offline grammar, deterministic, no network, no GPU."""
+
+    def propose(self, request: EditRequest) -> Proposal:
+        repair = frozenset(d.get("lint", "") for d in request.diagnostics or [] if isinstance(d, dict))
+        plan = plan_edit(request.world, request.instruction, request.verified_objects, repair)
+        if plan.question is not None:
+            return Proposal(question=plan.question)
+        return Proposal(ops=plan.ops, slots=plan.slots)
+
+    def generate_world(self, premise: str, *, seed: int = 0, frame: str | None = None) -> dict[str, Any]:
+        """A world from a premise (see :func:`conjure.agent.generate`)."""
+        from conjure.agent.generate import offline_world
+
+        return offline_world(premise, seed=seed, frame=frame)
+
+
+# ---------------------------------------------------------------------------
+# Parsing a model's reply
+# ---------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?\s*```\s*$", re.S)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    if not isinstance(text, str) or not text.strip():
+        raise ProviderError("the model answered with an empty message")
+    body = text.strip()
+    m = _FENCE.match(body)
+    if m:
+        body = m.group(1).strip()
+    try:
+        value = json.loads(body)
+    except ValueError:
+        # prose around one JSON object: take the outermost braces
+        start, end = body.find("{"), body.rfind("}")
+        if start < 0 or end <= start:
+            raise ProviderError("the model's answer is not JSON") from None
+        try:
+            value = json.loads(body[start : end + 1])
+        except ValueError as exc:
+            raise ProviderError(f"the model's answer is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise ProviderError(f"the model's answer is JSON but not an object (got {type(value).__name__})")
+    return value
+
+
+def parse_reply(text: str) -> Proposal:
+    """A :class:`Proposal` from a model's message: ``{ops: [...]}`` or ``{question: "..."}``.
+
+    Tolerant of code fences and prose around the object; the ops are checked with the
+    core's ``check_ops``. Raises :class:`ProviderError` with a clear message otherwise.
+    """
+    obj = _json_object(text)
+    question = obj.get("question")
+    if isinstance(question, str) and question.strip() and not obj.get("ops"):
+        return Proposal(question=question.strip()[:1000])
+    ops = obj.get("ops")
+    if ops is None:
+        raise ProviderError("the model's answer has neither \"ops\" nor \"question\"")
+    if not isinstance(ops, list) or not ops:
+        raise ProviderError("the model's \"ops\" is not a non-empty list")
+    try:
+        _core.check_ops(ops)
+    except ConjureError as exc:
+        raise ProviderError(f"the model proposed malformed ops: {exc.message or exc}") from None
+    slots = obj.get("slots")
+    if slots is not None:
+        if not isinstance(slots, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in slots.items()
+        ):
+            raise ProviderError("the model's \"slots\" must map slot names to prose (or null)")
+    return Proposal(ops=ops, slots=slots or None)
+
+
+# ---------------------------------------------------------------------------
+# The chat-completions provider
+# ---------------------------------------------------------------------------
+
+SYSTEM_PROMPT = """You edit playable worlds (SMWorld 1.0) through graph ops.
+A world has states (places, keyed by id; prose fields base, camera {static,dynamic},
+movement {static,dynamic}, ambient [..], variants [{label, base}], ending {kind: win|lose, title})
+and events (addressed by unique name): kind transition (from [ids] -> to id), override (in-place,
+timing.duration seconds) or terminal (ends the run, carries ending); hotkey (one key; never W, A, S, D
+or a digit; unique among events firing from the same state); requires/grants (flag names);
+hidden; oneShot; timing.after (seconds before it fires by itself).
+Ops, applied in order:
+  {"op":"add_state","id":ID,...state fields}   {"op":"update_state","id":ID,"patch":{...merge patch}}
+  {"op":"delete_state","id":ID}                {"op":"add_event","name":N,"kind":K,"from":[IDS],"to":ID,"hotkey":KEY,...}
+  {"op":"update_event","name":N,"patch":{...}} {"op":"delete_event","name":N}
+  {"op":"set_entrance","state":ID}             {"op":"add_variant","state":ID,"label":L,"base":...}
+  {"op":"remove_variant","state":ID,"label":L}
+Slots (the lexicon used as {name} in prose) change with a top-level "slots": {name: prose or null}.
+Rules: prose describes only what is seen (pixels); never negate (no, not, without, never...),
+never state intent or story (the player should, the goal, represents...), never blown-out white
+light or fog filling the view. A state with an ending has no outgoing events. Delete or detach events
+before deleting the states they reference.
+Answer with ONE JSON object and nothing else: {"ops": [...]} (optionally with "slots"),
+or {"question": "..."} when the instruction is ambiguous."""
+
+GENERATE_PROMPT = """You write playable worlds (SMWorld 1.0 JSON documents) from a premise.
+Shape: {"schemaVersion":"1.0","name":...,"entrance":{"state":ID},"scene":{"slots":{...},
+"states":{ID:{"base":...,"camera":{"static","dynamic"},"movement":{"static","dynamic"},"ending"?:{kind,title}}},
+"events":[{"name","kind":"transition"|"override","from":[ids],"to"?,"hotkey","requires"?,"grants"?}]}}.
+Include at least 4 states, a win ending and a lose ending reachable from the entrance, an item that
+one event grants and another requires, and slots used in prose. Hotkeys: never W, A, S, D or digits;
+unique per state. Prose describes only what is seen: no negation, no intent or story words, no
+blown-out white light. Answer with the JSON document only."""
+
+
+def world_summary(world: dict[str, Any], max_chars: int = 12000) -> str:
+    """A compact text picture of a world for a prompt: entrance, slots, states, events."""
+    scene = world.get("scene") if isinstance(world.get("scene"), dict) else {}
+    states = scene.get("states") if isinstance(scene.get("states"), dict) else {}
+    events = scene.get("events") if isinstance(scene.get("events"), list) else []
+    slots = scene.get("slots") if isinstance(scene.get("slots"), dict) else {}
+    entrance = world.get("entrance", {}).get("state") if isinstance(world.get("entrance"), dict) else None
+    lines = [f"entrance: {entrance}"]
+    if slots:
+        lines.append("slots: " + "; ".join(f"{{{k}}} = {v}" for k, v in slots.items() if isinstance(v, str)))
+    lines.append("states:")
+    for sid, st in states.items():
+        if not isinstance(st, dict):
+            continue
+        ending = st.get("ending")
+        tag = f" [ending {ending.get('kind')}: {ending.get('title')}]" if isinstance(ending, dict) else ""
+        variants = [v.get("label") for v in st.get("variants") or [] if isinstance(v, dict)]
+        vtag = f" [variants {', '.join(map(str, variants))}]" if variants else ""
+        lines.append(f"  {sid}{tag}{vtag}: {st.get('base', '')}")
+    lines.append("events:")
+    for e in events:
+        if not isinstance(e, dict):
+            continue
+        bits = [f"{e.get('kind')}", f"from {e.get('from')}"]
+        for k in ("to", "hotkey", "requires", "grants", "hidden", "oneShot", "timing"):
+            if e.get(k) not in (None, [], False):
+                bits.append(f"{k} {json.dumps(e.get(k))}")
+        lines.append(f"  \"{e.get('name')}\": " + ", ".join(bits))
+    text = "\n".join(lines)
+    return text if len(text) <= max_chars else text[: max_chars - 20] + "\n  … (truncated)"
+
+
+def _private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return bool(
+        ip.is_private or ip.is_link_local or ip.is_loopback or ip.is_multicast or ip.is_reserved
+        or ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"))
+    )
+
+
+Resolver = Callable[[str], list[str]]
+
+
+def _resolve_host(host: str) -> list[str]:
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    return sorted({info[4][0] for info in infos})
+
+
+class OpenAICompatibleProvider:
+    """A provider backed by any OpenAI-compatible chat-completions endpoint.
+
+    Args:
+        base_url: the API root, e.g. ``https://api.example.com/v1`` (``/chat/completions`` is appended).
+        model: the model name sent in each request.
+        api_key: sent as ``Authorization: Bearer …`` when given.
+        timeout: seconds for the whole request.
+        allow_private: allow base URLs that resolve to private, link-local or reserved addresses.
+        allow_loopback: allow 127.0.0.0/8 and ::1 (a local model server).
+        transport: an ``httpx`` transport (tests).
+        resolver: host name → addresses (tests); defaults to the system resolver.
+
+    Redirects are never followed. Every failure (unreachable, timeout, a non-2xx answer,
+    an unusable reply) raises :class:`ProviderError` with a message that names no secret.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        *,
+        allow_private: bool = False,
+        allow_loopback: bool = False,
+        temperature: float = 0.0,
+        transport: Any = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        parsed = urllib.parse.urlsplit(str(base_url))
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ProviderError(f"the provider URL must be http(s)://host/…, got {base_url!r}", code="bad_input")
+        if parsed.username or parsed.password:
+            raise ProviderError("the provider URL must not carry credentials; pass api_key", code="bad_input")
+        if not model or not isinstance(model, str):
+            raise ProviderError("a model name is required", code="bad_input")
+        if not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise ProviderError("timeout must be a positive number of seconds", code="bad_input")
+        self.base_url = str(base_url).rstrip("/")
+        self.model = model
+        self._api_key = api_key
+        self.timeout = float(timeout)
+        self.allow_private = allow_private
+        self.allow_loopback = allow_loopback
+        self.temperature = temperature
+        self._transport = transport
+        self._resolver = resolver or _resolve_host
+        self._host = parsed.hostname
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatibleProvider(base_url={self.base_url!r}, model={self.model!r})"
+
+    # ----------------------------------------------------------------- guard
+    def check_destination(self) -> None:
+        """Refuses a base URL whose host resolves to an address this provider may not reach."""
+        host = self._host
+        try:
+            addrs = [ipaddress.ip_address(host.strip("[]"))]
+        except ValueError:
+            try:
+                addrs = [ipaddress.ip_address(a.split("%")[0]) for a in self._resolver(host)]
+            except (OSError, ValueError) as exc:
+                raise ProviderError(f"the provider host {host!r} cannot be resolved ({exc})") from None
+        if not addrs:
+            raise ProviderError(f"the provider host {host!r} resolves to no address")
+        for ip in addrs:
+            mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped else ip
+            if mapped.is_loopback:
+                if self.allow_loopback or self.allow_private:
+                    continue
+                raise ProviderError(
+                    f"the provider host {host!r} is a loopback address; set allow_loopback to use a local model server"
+                )
+            if _private(mapped) and not self.allow_private:
+                raise ProviderError(
+                    f"the provider host {host!r} resolves to a private or reserved address ({mapped}); refused"
+                )
+
+    # --------------------------------------------------------------- request
+    def complete(self, messages: list[dict[str, str]], *, json_mode: bool = True) -> str:
+        """One chat completion; returns the assistant message text."""
+        import httpx
+
+        self.check_destination()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature}
+        if json_mode:
+            body["response_format"] = {"type": "json_object"}
+        url = self.base_url + "/chat/completions"
+        try:
+            with httpx.Client(
+                timeout=self.timeout, follow_redirects=False, transport=self._transport, trust_env=False
+            ) as client:
+                response = client.post(url, json=body, headers=headers)
+        except httpx.TimeoutException:
+            raise ProviderError(f"the model server did not answer within {self.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"the model server could not be reached ({type(exc).__name__})") from None
+        if 300 <= response.status_code < 400:
+            raise ProviderError(f"the model server answered with a redirect ({response.status_code}); redirects are not followed")
+        if response.status_code >= 500:
+            raise ProviderError(f"the model server failed ({response.status_code})")
+        if response.status_code >= 400:
+            raise ProviderError(f"the model server refused the request ({response.status_code})")
+        try:
+            payload = response.json()
+            content = payload["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ProviderError("the model server's answer is not a chat completion") from None
+        if not isinstance(content, str):
+            raise ProviderError("the model server's answer has no message text")
+        return content
+
+    def propose(self, request: EditRequest) -> Proposal:
+        user = [
+            "World:",
+            world_summary(request.world),
+            "",
+            f"Instruction: {request.instruction}",
+        ]
+        if request.verified_objects:
+            user += ["", "Verified objects: " + json.dumps(request.verified_objects)[:4000]]
+        if request.diagnostics:
+            user += [
+                "",
+                "Your previous ops failed. Problems:",
+                *(f"- {d.get('path', '')}: {d.get('message', '')}" for d in request.diagnostics[:30]),
+                "Previous ops: " + json.dumps(request.previous or [])[:6000],
+                "Answer with corrected ops.",
+            ]
+        messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(user)}]
+        return parse_reply(self.complete(messages))
+
+    def generate_world(
+        self,
+        premise: str,
+        *,
+        seed: int = 0,
+        frame: str | None = None,
+        diagnostics: list[dict[str, Any]] | None = None,
+        previous: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A world document from a premise (raises :class:`ProviderError` when the answer is unusable)."""
+        user = [f"Premise: {premise}", f"Seed: {seed}"]
+        if diagnostics:
+            user += [
+                "",
+                "Your previous world failed the gate. Problems:",
+                *(f"- {d.get('path', '')}: {d.get('message', '')}" for d in diagnostics[:30]),
+                "Previous world: " + json.dumps(previous or {})[:12000],
+                "Answer with the corrected world.",
+            ]
+        messages = [{"role": "system", "content": GENERATE_PROMPT}, {"role": "user", "content": "\n".join(user)}]
+        obj = _json_object(self.complete(messages))
+        world = obj.get("world") if isinstance(obj.get("world"), dict) else obj
+        if not isinstance(world.get("scene"), dict):
+            raise ProviderError("the model's world has no scene")
+        return world
