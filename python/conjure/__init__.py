@@ -69,3 +69,10 @@ __all__ = [
 from conjure.store import Store  # noqa: E402
 
 __all__ += ["Store"]
+
+# ---------------------------------------------------------------------------
+# HTTP client (conjure.client): the same endpoints as the server, typed errors.
+# ---------------------------------------------------------------------------
+from conjure.client import Client  # noqa: E402
+
+__all__ += ["Client"]

@@ -1,0 +1,178 @@
+"""``conjure serve`` and the operator bootstrap commands.
+
+    conjure serve [--host H] [--port P] [--data-dir DIR] [--workers N]
+    conjure users create EMAIL [--password-stdin]
+    conjure apps create --user EMAIL NAME
+    conjure keys create APP_ID --type secret|publishable --mode test|live [--name NAME]
+
+Every command reads the same settings as the server (``CONJURE_*``,
+``CONJURE_CONFIG``); ``--data-dir`` overrides ``CONJURE_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+__all__ = ["add_parser"]
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from conjure.server.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    return Settings(**overrides)
+
+
+def _serve(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
+    import uvicorn
+
+    settings = _settings(args)
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    workers = args.workers or settings.workers
+    if args.data_dir:
+        os.environ["CONJURE_DATA_DIR"] = str(args.data_dir)  # the workers build their settings from the environment
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.server_secret()  # created once here, before workers race for it
+    out.write(f"conjure serving {settings.database_path} on http://{host}:{port} ({workers} worker(s))\n")
+    out.flush()
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["formatters"]["json_lines"] = {"format": "%(message)s"}
+    log_config["handlers"]["conjure_access"] = {
+        "formatter": "json_lines", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"}
+    log_config["loggers"]["conjure.access"] = {"handlers": ["conjure_access"], "level": "INFO", "propagate": False}
+    log_config["loggers"]["conjure"] = {"handlers": ["default"], "level": settings.log_level.upper(), "propagate": False}
+    uvicorn.run(
+        "conjure.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        access_log=False,  # the app writes its own structured access log
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        proxy_headers=False,
+        log_config=log_config,
+    )
+    return 0
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from conjure.server.app import open_store
+
+    return open_store(_settings(args))
+
+
+def _find_user(store: Any, email: str) -> dict[str, Any] | None:
+    return store.find_user(email) if hasattr(store, "find_user") else None
+
+
+def _users_create(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
+    from conjure.errors import ConjureError
+
+    if args.password_stdin:
+        password = (stdin or sys.stdin).readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password (at least 10 characters): ")
+    try:
+        with _store(args) as store:
+            user = store.create_user(args.email, password)
+    except ConjureError as exc:
+        out.write(f"error: {exc}\n")
+        return 1
+    out.write(json.dumps(user, indent=2) + "\n")
+    return 0
+
+
+def _apps_create(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
+    from conjure.errors import ConjureError
+
+    settings = _settings(args)
+    try:
+        with _store(args) as store:
+            owner = _owner_id(store, args.user)
+            app = store.create_app(args.name, owner)
+            for meter, limit in settings.meter_limits.items():
+                store.set_meter_limit(app["id"], meter, limit)
+    except ConjureError as exc:
+        out.write(f"error: {exc}\n")
+        return 1
+    out.write(json.dumps(app, indent=2) + "\n")
+    return 0
+
+
+def _owner_id(store: Any, email_or_id: str) -> str:
+    """The user id for ``--user``: a user id, or an email (needs the store's user lookup by email)."""
+    from conjure.errors import NotFoundError
+
+    found = _find_user(store, email_or_id)
+    if found is not None:
+        return found["id"]
+    try:
+        return store.get_user(email_or_id)["id"]
+    except NotFoundError:
+        raise NotFoundError(f"no user {email_or_id!r} (give the user's id)", code="not_found") from None
+
+
+def _keys_create(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
+    from conjure.errors import ConjureError
+
+    try:
+        with _store(args) as store:
+            store.get_app(args.app_id)
+            minted = store.create_key(args.app_id, args.type, args.mode, args.name or "")
+    except ConjureError as exc:
+        out.write(f"error: {exc}\n")
+        return 1
+    out.write(json.dumps({k: v for k, v in minted.items() if k != "key"}, indent=2) + "\n")
+    out.write(f"key (shown once, store it now): {minted['key']}\n")
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    """Adds ``serve``, ``users create``, ``apps create`` and ``keys create`` to the ``conjure`` command."""
+    data_help = "data directory (default: $CONJURE_DATA_DIR or ./.conjure-data)"
+
+    s = subparsers.add_parser("serve", help="serve the HTTP API", description="Serves the HTTP API with uvicorn.")
+    s.add_argument("--host", default=None, help="address to bind (default: $CONJURE_HOST or 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default: $CONJURE_PORT or 8000)")
+    s.add_argument("--data-dir", default=None, help=data_help)
+    s.add_argument("--workers", type=int, default=None, help="worker processes (default: $CONJURE_WORKERS or 1)")
+    s.set_defaults(handler=_serve)
+
+    u = subparsers.add_parser("users", help="manage users", description="Manage users of a self-hosted server.")
+    usub = u.add_subparsers(dest="users_command", metavar="COMMAND", required=True)
+    uc = usub.add_parser("create", help="create a user", description="Creates a user; the password is prompted for.")
+    uc.add_argument("email", metavar="EMAIL")
+    uc.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    uc.add_argument("--data-dir", default=None, help=data_help)
+    uc.set_defaults(handler=_users_create)
+
+    a = subparsers.add_parser("apps", help="manage apps", description="Manage apps (tenants).")
+    asub = a.add_subparsers(dest="apps_command", metavar="COMMAND", required=True)
+    ac = asub.add_parser("create", help="create an app for a user", description="Creates an app owned by a user.")
+    ac.add_argument("name", metavar="NAME")
+    ac.add_argument("--user", required=True, help="the owner: an email or a user id")
+    ac.add_argument("--data-dir", default=None, help=data_help)
+    ac.set_defaults(handler=_apps_create)
+
+    k = subparsers.add_parser("keys", help="manage API keys", description="Manage API keys.")
+    ksub = k.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
+    kc = ksub.add_parser("create", help="mint a key (prints the plaintext once)", description="Mints an API key.")
+    kc.add_argument("app_id", metavar="APP_ID")
+    kc.add_argument("--type", choices=("secret", "publishable"), default="secret")
+    kc.add_argument("--mode", choices=("test", "live"), default="test")
+    kc.add_argument("--name", default=None)
+    kc.add_argument("--data-dir", default=None, help=data_help)
+    kc.set_defaults(handler=_keys_create)

@@ -1,0 +1,338 @@
+"""The graph: read it, CRUD on states and events, the entrance, op batches, validate and lint.
+
+Every write is one op through the store (the same mechanism as ``/ops``) and passes
+the kernel gate before it persists; a single op that cannot apply answers 400/404/409
+and writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Body, Depends, Path, Request
+from starlette.responses import Response
+
+import conjure
+from conjure.errors import BadInputError, ConflictError, NotFoundError
+from conjure.server.deps import Principal, ServerState, require_key, require_secret, state_of
+from conjure.server.errors import json_response
+from conjure.server.routing import etag, expected_rev, not_modified
+from conjure.server.schemas import (
+    EntranceRequest,
+    EventList,
+    EventRead,
+    GraphRead,
+    GraphWriteResult,
+    LintResult,
+    OpsRequest,
+    OpsResult,
+    REF_MARK,
+    StateList,
+    StateRead,
+    ValidateRequest,
+    ValidateResult,
+)
+from conjure.server.views import errors, public_world, router, write_result
+from conjure.server.routers.worlds import ETAG_HEADER, IF_MATCH, IF_NONE_MATCH, IDEMPOTENCY
+
+r = router("Graph editing")
+Secret = Annotated[Principal, Depends(require_secret)]
+AnyKey = Annotated[Principal, Depends(require_key)]
+StateId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+EventName = Annotated[str, Path(min_length=1, max_length=120, description="the event's name, URL-encoded")]
+StateBody = Annotated[dict[str, Any], Body(json_schema_extra={REF_MARK: "SMState"})]
+EventBody = Annotated[dict[str, Any], Body(json_schema_extra={REF_MARK: "SMEvent"})]
+WRITE = {200: {"model": GraphWriteResult, "headers": ETAG_HEADER}, **errors(403, 404, 409, 422)}
+WRITE_201 = {201: {"model": GraphWriteResult, "headers": ETAG_HEADER}, **errors(403, 404, 409, 422)}
+
+_EXISTS_CODE = {"add_state": "state_exists", "add_event": "event_exists", "add_variant": "variant_exists"}
+
+
+def _read(request: Request, key: Principal, world_id: UUID) -> tuple[dict[str, Any], str]:
+    st = state_of(request)
+    graph = st.call("get_graph", st.scoped(key).get_graph, str(world_id))
+    world = graph["world"] if key.kind == "secret" else public_world(graph["world"])
+    return world, graph["rev"]
+
+
+def _read_response(request: Request, rev: str, body: dict[str, Any]) -> Response:
+    if not_modified(request, rev):
+        return Response(status_code=304, headers={"ETag": etag(rev)})
+    return json_response({**body, "rev": rev}, 200, {"ETag": etag(rev)})
+
+
+def _one_op(st: ServerState, key: Principal, request: Request, world_id: UUID, op: dict[str, Any]) -> dict[str, Any]:
+    """Applies one op; an op that cannot apply raises (and nothing is written)."""
+    result = st.call("apply_ops", st.scoped(key).apply_ops, str(world_id), [op], expected_rev(request))
+    failures = result.get("applyErrors") or []
+    if failures:
+        failure = failures[0]
+        message, code = failure.get("message", "the op could not apply"), failure.get("code")
+        if code == "not_found":
+            raise NotFoundError(message, code="not_found")
+        if code == "conflict":
+            raise ConflictError(message, code=_EXISTS_CODE.get(op["op"], "conflict"))
+        raise BadInputError(message, code="bad_input")
+    result.pop("applyErrors", None)
+    return result
+
+
+def _patch_of(body: dict[str, Any]) -> dict[str, Any]:
+    """A PATCH body is the partial object itself, or ``{patch: {...}}``."""
+    if set(body) == {"patch"} and isinstance(body["patch"], dict):
+        return body["patch"]
+    return body
+
+
+def _world_arg(body: ValidateRequest | None) -> dict[str, Any] | None:
+    if body is None:
+        return None
+    if body.world is not None and body.data is not None:
+        raise BadInputError("give world or data, not both", code="bad_input")
+    return body.world if body.world is not None else body.data
+
+
+# ------------------------------------------------------------------ reads
+@r.get(
+    "/v1/worlds/{id}/graph",
+    summary="Read the whole graph",
+    responses={200: {"model": GraphRead, "headers": ETAG_HEADER}, 304: {"description": "Not modified"},
+               **errors(403, 404)},
+    openapi_extra=IF_NONE_MATCH,
+)
+def get_graph(id: UUID, request: Request, key: AnyKey) -> Response:
+    world, rev = _read(request, key, id)
+    return _read_response(request, rev, {"world": world})
+
+
+def _scene(world: dict[str, Any]) -> dict[str, Any]:
+    scene = world.get("scene")
+    return scene if isinstance(scene, dict) else {}
+
+
+@r.get(
+    "/v1/worlds/{id}/states",
+    summary="List states (nodes)",
+    responses={200: {"model": StateList, "headers": ETAG_HEADER}, 304: {"description": "Not modified"},
+               **errors(403, 404)},
+    openapi_extra=IF_NONE_MATCH,
+)
+def list_states(id: UUID, request: Request, key: AnyKey) -> Response:
+    world, rev = _read(request, key, id)
+    states = _scene(world).get("states")
+    return _read_response(request, rev, {"data": states if isinstance(states, dict) else {}})
+
+
+@r.get(
+    "/v1/worlds/{id}/states/{stateId}",
+    summary="Get one state",
+    responses={200: {"model": StateRead, "headers": ETAG_HEADER}, 304: {"description": "Not modified"},
+               **errors(403, 404)},
+    openapi_extra=IF_NONE_MATCH,
+)
+def get_state(id: UUID, stateId: StateId, request: Request, key: AnyKey) -> Response:
+    world, rev = _read(request, key, id)
+    states = _scene(world).get("states")
+    if not isinstance(states, dict) or stateId not in states:
+        raise NotFoundError(f"no state {stateId!r}", code="not_found")
+    return _read_response(request, rev, {"id": stateId, "state": states[stateId]})
+
+
+@r.get(
+    "/v1/worlds/{id}/events",
+    summary="List events (edges)",
+    responses={200: {"model": EventList, "headers": ETAG_HEADER}, 304: {"description": "Not modified"},
+               **errors(403, 404)},
+    openapi_extra=IF_NONE_MATCH,
+)
+def list_events(id: UUID, request: Request, key: AnyKey) -> Response:
+    world, rev = _read(request, key, id)
+    events = _scene(world).get("events")
+    return _read_response(request, rev, {"data": events if isinstance(events, list) else []})
+
+
+@r.get(
+    "/v1/worlds/{id}/events/{name:path}",
+    summary="Get one event",
+    description="Events are addressed by their unique name (URL-encoded), never by index.",
+    responses={200: {"model": EventRead, "headers": ETAG_HEADER}, 304: {"description": "Not modified"},
+               **errors(403, 404)},
+    openapi_extra=IF_NONE_MATCH,
+)
+def get_event(id: UUID, name: EventName, request: Request, key: AnyKey) -> Response:
+    world, rev = _read(request, key, id)
+    events = _scene(world).get("events")
+    for event in events if isinstance(events, list) else []:
+        if isinstance(event, dict) and event.get("name") == name:
+            return _read_response(request, rev, {"event": event})
+    raise NotFoundError(f"no event named {name!r}", code="not_found")
+
+
+# ------------------------------------------------------------------ state writes
+@r.post(
+    "/v1/worlds/{id}/states",
+    status_code=201,
+    summary="Add a state (node)",
+    description="Omit `id` to have a readable one derived from the prose. An existing id is 409 `state_exists`.",
+    responses=WRITE_201,
+    openapi_extra={"parameters": IF_MATCH["parameters"] + IDEMPOTENCY["parameters"]},
+)
+def add_state(id: UUID, body: StateBody, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    op = {k: v for k, v in body.items() if k != "op"}
+    return write_result(_one_op(st, key, request, id, {"op": "add_state", **op}), 201)
+
+
+@r.patch(
+    "/v1/worlds/{id}/states/{stateId}",
+    summary="Update a state",
+    description="The body is the partial state (`null` deletes a field), or `{patch: {...}}`.",
+    responses=WRITE,
+    openapi_extra=IF_MATCH,
+)
+def update_state(id: UUID, stateId: StateId, body: StateBody, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    return write_result(_one_op(st, key, request, id, {"op": "update_state", "id": stateId, "patch": _patch_of(body)}))
+
+
+@r.delete(
+    "/v1/worlds/{id}/states/{stateId}",
+    summary="Delete a state",
+    description="Refused (400) for the entrance or a state an event or cutscene references.",
+    responses=WRITE,
+    openapi_extra=IF_MATCH,
+)
+def delete_state(id: UUID, stateId: StateId, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    return write_result(_one_op(st, key, request, id, {"op": "delete_state", "id": stateId}))
+
+
+# ------------------------------------------------------------------ event writes
+@r.post(
+    "/v1/worlds/{id}/events",
+    status_code=201,
+    summary="Add an event (edge)",
+    description="A `transition` needs `to`; an `override` must not carry it. An existing name is 409 `event_exists`.",
+    responses=WRITE_201,
+    openapi_extra={"parameters": IF_MATCH["parameters"] + IDEMPOTENCY["parameters"]},
+)
+def add_event(id: UUID, body: EventBody, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    op = {k: v for k, v in body.items() if k != "op"}
+    return write_result(_one_op(st, key, request, id, {"op": "add_event", **op}), 201)
+
+
+@r.patch(
+    "/v1/worlds/{id}/events/{name:path}",
+    summary="Update an event",
+    description="The body is the partial event (`null` deletes a field), or `{patch: {...}}`.",
+    responses=WRITE,
+    openapi_extra=IF_MATCH,
+)
+def update_event(id: UUID, name: EventName, body: EventBody, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    return write_result(_one_op(st, key, request, id, {"op": "update_event", "name": name, "patch": _patch_of(body)}))
+
+
+@r.delete(
+    "/v1/worlds/{id}/events/{name:path}",
+    summary="Delete an event",
+    responses=WRITE,
+    openapi_extra=IF_MATCH,
+)
+def delete_event(id: UUID, name: EventName, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    return write_result(_one_op(st, key, request, id, {"op": "delete_event", "name": name}))
+
+
+@r.put(
+    "/v1/worlds/{id}/entrance",
+    summary="Set the entrance",
+    description="Points the entry at an existing state (+ optional seed image).",
+    responses=WRITE,
+    openapi_extra=IF_MATCH,
+)
+def set_entrance(id: UUID, body: EntranceRequest, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    op: dict[str, Any] = {"op": "set_entrance", "state": body.state}
+    if body.image is not None:
+        op["image"] = body.image.model_dump(exclude_none=True)
+    return write_result(_one_op(st, key, request, id, op))
+
+
+# ------------------------------------------------------------------ batches
+@r.post(
+    "/v1/worlds/{id}/ops",
+    summary="Apply a batch of graph ops",
+    description="Ops apply in order; those that cannot apply are skipped and reported in `applyErrors`; the "
+    "result passes the kernel gate ONCE. A 422 rejects the whole batch: nothing persists.",
+    responses={200: {"model": OpsResult, "headers": ETAG_HEADER}, **errors(403, 404, 409, 422)},
+    openapi_extra={"parameters": IF_MATCH["parameters"] + IDEMPOTENCY["parameters"]},
+)
+def apply_ops(id: UUID, body: OpsRequest, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    rev = expected_rev(request, body.expectedRev)
+    result = st.call("apply_ops", st.scoped(key).apply_ops, str(id), body.ops, rev)
+    result["applyErrors"] = [_apply_error_text(e) for e in result.get("applyErrors") or []]
+    return write_result(result)
+
+
+def _apply_error_text(error: Any) -> str:
+    """The seed's per-op message: ``ops[2] (delete_state): the state is the entrance ...``."""
+    if not isinstance(error, dict):
+        return str(error)
+    return f"ops[{error.get('index')}]: {error.get('message', 'the op could not apply')}"
+
+
+def _gate(st: ServerState, kind: str, world: Any) -> conjure.ValidationResult:
+    start = time.perf_counter()
+    try:
+        return conjure.validate(world, limits=st.limits, plugins=False)
+    finally:
+        st.metrics.gate_seconds.labels(kind).observe(time.perf_counter() - start)
+
+
+def _target(st: ServerState, key: Principal, world_id: UUID, body: ValidateRequest | None) -> Any:
+    inline = _world_arg(body)
+    stored = st.call("get_graph", st.scoped(key).get_graph, str(world_id))["world"]  # 404 for an unknown world
+    return inline if inline is not None else stored
+
+
+@r.post(
+    "/v1/worlds/{id}/validate",
+    summary="Validate against the kernel gate",
+    description="Runs the gate on an inline `world` (or `data`), else the stored world, without persisting. "
+    "200 with the resolved world when clean, 422 with the diagnostics otherwise.",
+    responses={200: {"model": ValidateResult}, **errors(403, 404, 422)},
+    openapi_extra=IDEMPOTENCY,
+)
+def validate(id: UUID, request: Request, key: Secret, body: ValidateRequest | None = None) -> Response:
+    st = state_of(request)
+    result = _gate(st, "validate", _target(st, key, id, body))
+    diagnostics = [d.to_dict() for d in result.diagnostics]
+    if not result.ok:
+        errs = result.errors
+        detail = f"the world failed the kernel gate: {errs[0].path}: {errs[0].message}"
+        if len(errs) > 1:
+            detail += f" (and {len(errs) - 1} more)"
+        return json_response({"detail": detail, "code": "gate_failed", "diagnostics": diagnostics}, 422)
+    resolved = result.resolved.to_dict() if result.resolved is not None else None
+    return json_response({"ok": True, "world": resolved, "diagnostics": diagnostics})
+
+
+@r.post(
+    "/v1/worlds/{id}/lint",
+    summary="Lint (advisory)",
+    description="Every finding of the gate on an inline `world`/`data` or the stored world; never 4xx on "
+    "findings. `ok` is true when no finding has error severity.",
+    responses={200: {"model": LintResult}, **errors(403, 404)},
+    openapi_extra=IDEMPOTENCY,
+)
+def lint(id: UUID, request: Request, key: Secret, body: ValidateRequest | None = None) -> Response:
+    st = state_of(request)
+    result = _gate(st, "lint", _target(st, key, id, body))
+    return json_response({"ok": result.ok, "diagnostics": [d.to_dict() for d in result.diagnostics]})
+
+

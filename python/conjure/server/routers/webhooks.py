@@ -1,0 +1,148 @@
+"""Webhook endpoints of an app, managed with a user token; their delivery log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Query, Request
+from starlette.responses import Response
+
+from conjure.errors import BadInputError, NotFoundError
+from conjure.server.deps import Principal, ServerState, require_user, state_of
+from conjure.server.errors import json_response
+from conjure.server.schemas import (
+    WEBHOOK_EVENTS,
+    CreatedWebhook,
+    CreateWebhookRequest,
+    DeliveryList,
+    WebhookList,
+)
+from conjure.server.views import Cursor, Limit, errors, owned_app, page, router
+from conjure.server.routers.worlds import IDEMPOTENCY
+
+r = router("Webhooks")
+UserP = Annotated[Principal, Depends(require_user)]
+AppQuery = Annotated[
+    UUID | None,
+    Query(description="the app; optional when you own exactly one app, or when the endpoint id alone finds it"),
+]
+
+WEBHOOK_FIELDS = ("id", "appId", "url", "events", "description", "createdAt")
+DELIVERY_FIELDS = ("id", "eventId", "type", "attempt", "status", "responseStatus", "createdAt", "nextAttemptAt")
+
+
+def _webhook(info: dict[str, Any]) -> dict[str, Any]:
+    return {k: info.get(k) for k in WEBHOOK_FIELDS}
+
+
+def _delivery(info: dict[str, Any]) -> dict[str, Any]:
+    return {k: info.get(k) for k in DELIVERY_FIELDS}
+
+
+def _user_apps(st: ServerState, user: Principal) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    while True:
+        result = st.call("list_apps", st.store.list_apps, user.user_id, 100, cursor)
+        ids.extend(a["id"] for a in result["data"])
+        cursor = result.get("nextCursor")
+        if not cursor:
+            return ids
+
+
+def _app_of_webhook(st: ServerState, user: Principal, webhook_id: str, app_id: UUID | None) -> str:
+    """The app (owned by the user) that holds the endpoint; NotFoundError otherwise."""
+    candidates = [str(app_id)] if app_id is not None else _user_apps(st, user)
+    if app_id is not None:
+        owned_app(st, user, str(app_id))
+    for app in candidates:
+        cursor = None
+        while True:
+            result = st.call("list_webhooks", st.store.list_webhooks, app, 100, cursor)
+            if any(w["id"] == webhook_id for w in result["data"]):
+                return app
+            cursor = result.get("nextCursor")
+            if not cursor:
+                break
+    raise NotFoundError("webhook not found", code="not_found")
+
+
+@r.post(
+    "/v1/webhooks",
+    status_code=201,
+    summary="Register a webhook endpoint",
+    description="Registers an https:// endpoint (plain http:// only to loopback) for an app and returns its "
+    "`whsec_` signing secret ONCE. Omit `events` to subscribe to every delivered event type.",
+    responses={201: {"model": CreatedWebhook}, **errors(403, 404)},
+    openapi_extra=IDEMPOTENCY,
+)
+def create_webhook(body: CreateWebhookRequest, request: Request, user: UserP) -> Response:
+    st = state_of(request)
+    try:
+        app_id = str(UUID(body.appId))
+    except ValueError:
+        raise BadInputError("appId: not a UUID", code="bad_input") from None
+    owned_app(st, user, app_id)
+    events = list(body.events) if body.events else list(WEBHOOK_EVENTS)
+    created = st.call("create_webhook", st.store.create_webhook, app_id, body.url, events, body.description or "")
+    return json_response({**_webhook(created), "secret": created["secret"]}, 201)
+
+
+@r.get(
+    "/v1/webhooks",
+    summary="List webhook endpoints",
+    description="Endpoint metadata only: the signing secret is never returned after creation.",
+    responses={200: {"model": WebhookList}, **errors(403, 404)},
+)
+def list_webhooks(request: Request, user: UserP, appId: AppQuery = None, limit: Limit = 20, cursor: Cursor = None) -> Response:
+    st = state_of(request)
+    if appId is None:
+        apps = _user_apps(st, user)
+        if len(apps) != 1:
+            raise BadInputError("appId: required when you own more (or fewer) than one app", code="bad_input")
+        app_id = apps[0]
+    else:
+        app_id = str(owned_app(st, user, str(appId))["id"])
+    return json_response(page(st.call("list_webhooks", st.store.list_webhooks, app_id, limit, cursor), _webhook))
+
+
+def _delete(request: Request, user: Principal, webhook_id: UUID, app_id: UUID | None) -> Response:
+    st = state_of(request)
+    app = _app_of_webhook(st, user, str(webhook_id), app_id)
+    st.call("delete_webhook", st.store.delete_webhook, app, str(webhook_id))
+    return json_response({"id": str(webhook_id), "deleted": True})
+
+
+@r.delete(
+    "/v1/webhooks/{id}",
+    summary="Delete a webhook endpoint",
+    responses={200: {"description": "Deleted: `{id, deleted: true}`"}, **errors(403, 404)},
+)
+def delete_webhook(id: UUID, request: Request, user: UserP, appId: AppQuery = None) -> Response:
+    return _delete(request, user, id, appId)
+
+
+@r.post(
+    "/v1/webhooks/{id}/delete",
+    summary="Delete a webhook endpoint (POST alias)",
+    description="Same as DELETE, for environments that cannot send a DELETE verb.",
+    responses={200: {"description": "Deleted: `{id, deleted: true}`"}, **errors(403, 404, 409)},
+    openapi_extra=IDEMPOTENCY,
+)
+def delete_webhook_post(id: UUID, request: Request, user: UserP, appId: AppQuery = None) -> Response:
+    return _delete(request, user, id, appId)
+
+
+@r.get(
+    "/v1/webhooks/{id}/deliveries",
+    summary="List deliveries of an endpoint",
+    description="Every delivery attempt record, oldest first.",
+    responses={200: {"model": DeliveryList}, **errors(403, 404)},
+)
+def list_deliveries(
+    id: UUID, request: Request, user: UserP, appId: AppQuery = None, limit: Limit = 20, cursor: Cursor = None
+) -> Response:
+    st = state_of(request)
+    app = _app_of_webhook(st, user, str(id), appId)
+    return json_response(page(st.call("list_deliveries", st.store.list_deliveries, app, str(id), limit, cursor), _delivery))

@@ -1,0 +1,163 @@
+"""The route class every router uses, and small HTTP helpers shared by routers.
+
+:class:`ConjureRoute` reads the body once under the size limit and implements
+``Idempotency-Key`` for every POST: the first request's status and body are kept
+(24 h, in the store) and replayed with ``Idempotent-Replayed: true``; the same key
+with other parameters, or while the first is running, is a 409; 5xx answers are
+not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from conjure.errors import ConflictError
+from conjure.server.deps import resolve_principal, state_of
+from conjure.server.errors import ApiError, error_response
+from conjure.server.middleware import BodyTooLarge
+
+__all__ = ["ConjureRoute", "etag", "expected_rev", "not_modified", "IDEMPOTENCY_HEADER"]
+
+log = logging.getLogger("conjure.server")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def etag(rev: str) -> str:
+    """The ``ETag`` header value of a rev (a strong, quoted entity tag)."""
+    return f'"{rev}"'
+
+
+def _tags(header: str) -> list[str]:
+    out = []
+    for part in header.split(","):
+        part = part.strip()
+        if part.startswith("W/"):
+            part = part[2:]
+        if len(part) >= 2 and part[0] == part[-1] == '"':
+            part = part[1:-1]
+        if part:
+            out.append(part)
+    return out
+
+
+def expected_rev(request: Request, body_rev: str | None = None) -> str | None:
+    """The rev a write expects: ``If-Match`` (quoted or bare; ``*`` means any) or ``expectedRev``.
+
+    Both given and different can never match: 409.
+    """
+    header = request.headers.get("if-match")
+    tags = _tags(header) if header is not None else []
+    if header is not None and "*" in tags:
+        tags = []
+    if len(tags) > 1:
+        raise ApiError(400, "bad_input", "If-Match: give one rev")
+    rev = tags[0] if tags else None
+    if rev is not None and body_rev is not None and rev != body_rev:
+        raise ConflictError("If-Match and expectedRev name different revs", code="conflict")
+    return rev if rev is not None else body_rev
+
+
+def not_modified(request: Request, rev: str) -> bool:
+    """True when ``If-None-Match`` names the current rev (answer 304)."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    tags = _tags(header)
+    return "*" in tags or rev in tags
+
+
+def _request_hash(request: Request, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode("utf-8") if body else b""
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        canonical = body
+    h = hashlib.sha256()
+    for part in (request.method.encode(), request.url.path.encode(), request.url.query.encode(), canonical):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def _replay(status: int, body: str) -> Response:
+    headers = {"Idempotent-Replayed": "true"}
+    if body:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("rev"), str):
+            headers["ETag"] = etag(data["rev"])
+        return Response(body.encode("utf-8"), status_code=status, headers=headers, media_type="application/json")
+    return Response(status_code=status, headers=headers)
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+async def _idempotent(request: Request, handler: Handler, key: str, body: bytes) -> Response:
+    try:
+        principal = await resolve_principal(request)
+    except Exception as exc:  # noqa: BLE001 - answered like any request error
+        return error_response(exc)
+    st = state_of(request)
+    app_id, mode = principal.idempotency_scope
+    scoped = st.store.scoped(app_id, mode)
+    try:
+        begin = await run_in_threadpool(st.call, "idem_begin", scoped.idempotency_begin, key, _request_hash(request, body))
+    except Exception as exc:  # noqa: BLE001
+        return error_response(exc)
+    kind = begin["kind"]
+    if kind == "replay":
+        return _replay(int(begin["status"]), begin["body"])
+    if kind == "conflict":
+        return error_response(
+            ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used with other parameters")
+        )
+    if kind == "in_flight":
+        return error_response(
+            ApiError(409, "idempotency_in_flight", "a request with this Idempotency-Key is still running; retry later")
+        )
+    try:
+        response = await handler(request)
+    except Exception as exc:  # noqa: BLE001
+        response = error_response(exc)
+    try:
+        if response.status_code >= 500:
+            await run_in_threadpool(st.call, "idem_release", scoped.idempotency_release, key)
+        else:
+            text = bytes(response.body).decode("utf-8") if response.body else ""
+            await run_in_threadpool(st.call, "idem_complete", scoped.idempotency_complete, key, response.status_code, text)
+    except Exception:  # noqa: BLE001 - the answer stands; the record expires by its lease
+        log.exception("could not record the idempotent response")
+    return response
+
+
+class ConjureRoute(APIRoute):
+    """An APIRoute that reads the body under the size limit and implements idempotent POSTs."""
+
+    def get_route_handler(self) -> Handler:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            body = b""
+            if request.method in _BODY_METHODS:
+                try:
+                    body = await request.body()
+                except BodyTooLarge as exc:
+                    return error_response(exc)
+            key = request.headers.get("idempotency-key")
+            if request.method == "POST" and key is not None and request.headers.get("authorization") is not None:
+                return await _idempotent(request, original, key, body)
+            return await original(request)
+
+        return handler

@@ -1,0 +1,115 @@
+"""Shared pieces of the routers: response builders, projections, pagination and quota."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from conjure.errors import NotFoundError
+from conjure.server.deps import Principal, ServerState
+from conjure.server.errors import json_response
+from conjure.server.routing import ConjureRoute, etag
+from conjure.server.schemas import Error, GraphValidationError
+
+__all__ = [
+    "router",
+    "write_result",
+    "Limit",
+    "Cursor",
+    "public_world",
+    "world_summary",
+    "key_metadata",
+    "ERRORS",
+    "errors",
+    "metered",
+    "owned_app",
+]
+
+T = TypeVar("T")
+
+
+def router(tag: str) -> APIRouter:
+    return APIRouter(tags=[tag], route_class=ConjureRoute)
+
+
+Limit = Annotated[int, Query(ge=1, le=100, description="page size, 1-100")]
+Cursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$", description="nextCursor of the previous page (opaque)")]
+
+ERRORS: dict[int, tuple[str, type]] = {
+    400: ("Bad input: malformed JSON, wrong types, an inapplicable op", Error),
+    401: ("No credential, or an invalid or revoked one", Error),
+    402: ("Over the daily quota; nothing was charged", Error),
+    403: ("The credential lacks the right (a publishable key on a write, a key on a user endpoint, ...)", Error),
+    404: ("Not found (also another tenant's resource)", Error),
+    409: ("Rev mismatch, already exists, or Idempotency-Key reused / in flight", Error),
+    413: ("Request body too large", Error),
+    422: ("Failed the kernel gate; nothing was persisted", GraphValidationError),
+    429: ("Rate limited; see Retry-After", Error),
+    503: ("The store is unavailable", Error),
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error statuses (always 400, 401, 413, 429, 503)."""
+    wanted = sorted(set(codes) | {400, 401, 413, 429, 503})
+    return {c: {"description": ERRORS[c][0], "model": ERRORS[c][1]} for c in wanted}
+
+
+def write_result(result: dict[str, Any], status: int = 200) -> Response:
+    """A GraphWriteResult response with the new rev as ``ETag``."""
+    return json_response(result, status, {"ETag": etag(result["rev"])})
+
+
+PUBLIC_WORLD_FIELDS = ("schemaVersion", "id", "name", "description", "cover", "visibility", "entrance", "scene")
+
+
+def public_world(world: dict[str, Any]) -> dict[str, Any]:
+    """What a publishable key may read of a world: the playable document, without extension fields."""
+    return {k: world[k] for k in PUBLIC_WORLD_FIELDS if k in world}
+
+
+def world_summary(info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": info["id"],
+        "name": info.get("name") or None,
+        "description": info.get("description") or None,
+        "cover": info.get("cover") or None,
+        "visibility": info.get("visibility") or "private",
+        "createdAt": info["createdAt"],
+        "updatedAt": info["updatedAt"],
+    }
+
+
+KEY_FIELDS = ("id", "appId", "type", "mode", "name", "prefix", "last4", "createdAt", "lastUsedAt", "revokedAt")
+
+
+def key_metadata(info: dict[str, Any]) -> dict[str, Any]:
+    return {k: info.get(k) for k in KEY_FIELDS}
+
+
+def page(result: dict[str, Any], item: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    return {"data": [item(x) for x in result["data"]], "nextCursor": result.get("nextCursor") or None}
+
+
+@contextmanager
+def metered(st: ServerState, principal: Principal, meter: str, amount: int = 1) -> Iterator[None]:
+    """Reserves ``amount`` of a meter (402 past the limit, nothing charged); commits on success, refunds on failure."""
+    reservation = st.call("meter_reserve", st.store.meter_reserve, str(principal.app_id), meter, amount)
+    try:
+        yield
+    except BaseException:
+        st.call("meter_refund", st.store.meter_refund, reservation["id"])
+        raise
+    st.call("meter_commit", st.store.meter_commit, reservation["id"])
+
+
+def owned_app(st: ServerState, principal: Principal, app_id: str) -> dict[str, Any]:
+    """The app when the user owns it; NotFoundError otherwise (another user's app is not found)."""
+    app = st.call("get_app", st.store.get_app, app_id)
+    if app.get("ownerId") != principal.user_id:
+        raise NotFoundError("app not found", code="not_found")
+    return app

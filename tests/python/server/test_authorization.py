@@ -1,0 +1,161 @@
+"""The authorisation matrix: every endpoint x every kind of credential -> the expected status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server_helpers import TestClient, create_app, make_settings, make_tenant, small_world
+
+CREDS = ("none", "user", "sk_test", "sk_live", "pk_test", "revoked", "other")
+
+# families: what each credential gets on an endpoint, given the status of success
+def key_write(ok: int) -> dict[str, int]:
+    return {"none": 401, "user": 403, "sk_test": ok, "sk_live": 404, "pk_test": 403, "revoked": 401, "other": 404}
+
+
+def key_read(ok: int) -> dict[str, int]:
+    return {"none": 401, "user": 403, "sk_test": ok, "sk_live": 404, "pk_test": ok, "revoked": 401, "other": 404}
+
+
+def key_collection(ok: int, pk: int) -> dict[str, int]:
+    return {"none": 401, "user": 403, "sk_test": ok, "sk_live": ok, "pk_test": pk, "revoked": 401, "other": ok}
+
+
+def user_owned(ok: int) -> dict[str, int]:
+    return {"none": 401, "user": ok, "sk_test": 403, "sk_live": 403, "pk_test": 403, "revoked": 401, "other": 404}
+
+
+def user_collection(ok: int) -> dict[str, int]:
+    return {"none": 401, "user": ok, "sk_test": 403, "sk_live": 403, "pk_test": 403, "revoked": 401, "other": ok}
+
+
+W = "/v1/worlds/{world}"
+ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
+    ("POST", "/v1/apps", {"name": "another"}, user_collection(201)),
+    ("GET", "/v1/apps", None, user_collection(200)),
+    ("POST", "/v1/apps/{app}/keys", {"type": "secret", "mode": "test"}, user_owned(201)),
+    ("GET", "/v1/apps/{app}/keys", None, user_owned(200)),
+    ("DELETE", "/v1/apps/{app}/keys/{key}", None, user_owned(200)),
+    ("POST", "/v1/worlds", {"world": small_world()}, key_collection(201, 403)),
+    ("GET", "/v1/worlds", None, key_collection(200, 200)),
+    ("GET", W, None, key_read(200)),
+    ("PATCH", W, {"name": "Renamed"}, key_write(200)),
+    ("DELETE", W, None, key_write(204)),
+    ("POST", W + "/fork", {}, key_write(201)),
+    ("GET", W + "/graph", None, key_read(200)),
+    ("GET", W + "/states", None, key_read(200)),
+    ("POST", W + "/states", {"base": "a quiet library with tall shelves"}, key_write(201)),
+    ("GET", W + "/states/hall", None, key_read(200)),
+    ("PATCH", W + "/states/hall", {"base": "a narrow hall with a red carpet"}, key_write(200)),
+    ("DELETE", W + "/states/extra", None, key_write(200)),
+    ("GET", W + "/events", None, key_read(200)),
+    ("POST", W + "/events", {"name": "Back", "kind": "transition", "from": "extra", "to": "hall"}, key_write(201)),
+    ("GET", W + "/events/Open%20the%20garden%20door", None, key_read(200)),
+    ("PATCH", W + "/events/Open%20the%20garden%20door", {"hotkey": "F"}, key_write(200)),
+    ("DELETE", W + "/events/Open%20the%20garden%20door", None, key_write(200)),
+    ("PUT", W + "/entrance", {"state": "extra"}, key_write(200)),
+    ("POST", W + "/ops", {"ops": [{"op": "add_state", "base": "a small chapel"}]}, key_write(200)),
+    ("POST", W + "/validate", {}, key_write(200)),
+    ("POST", W + "/lint", {}, key_write(200)),
+    ("POST", W + "/versions", {"message": "m"}, key_write(201)),
+    ("GET", W + "/versions", None, key_write(200)),
+    ("GET", W + "/versions/{version}", None, key_write(200)),
+    ("POST", W + "/versions/{version}/checkout", None, key_write(200)),
+    ("GET", W + "/versions/diff?a={version}&b={version}", None, key_write(200)),
+    ("GET", "/v1/usage", None, key_collection(200, 403)),
+    ("POST", "/v1/webhooks", {"appId": "{app}", "url": "https://example.com/hook"}, user_owned(201)),
+    ("GET", "/v1/webhooks?appId={app}", None, user_owned(200)),
+    ("DELETE", "/v1/webhooks/{webhook}", None, user_owned(200)),
+    ("POST", "/v1/webhooks/{webhook}/delete", None, user_owned(200)),
+    ("GET", "/v1/webhooks/{webhook}/deliveries", None, user_owned(200)),
+]
+
+
+@pytest.fixture(scope="module")
+def world_setup(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("authz"))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        a = make_tenant(client)
+        b = make_tenant(client)
+        r = client.post(f"/v1/apps/{a.app_id}/keys", json={"type": "secret", "mode": "test"}, headers=a.auth("user"))
+        revoked = r.json()["key"]
+        assert client.delete(f"/v1/apps/{a.app_id}/keys/{r.json()['id']}", headers=a.auth("user")).status_code == 200
+        yield client, a, b, revoked
+
+
+def _headers(cred: str, a: Any, b: Any, revoked: str, user_endpoint: bool) -> dict[str, str]:
+    if cred == "none":
+        return {}
+    if cred == "revoked":
+        return {"Authorization": f"Bearer {revoked}"}
+    if cred == "other":
+        return b.auth("user" if user_endpoint else "sk_test")
+    return a.auth(cred)
+
+
+def _fixtures(client: Any, a: Any) -> dict[str, str]:
+    """A fresh world (with a state 'extra' and a version), a fresh key and a fresh webhook of tenant A."""
+    world = small_world()
+    world["scene"]["states"]["extra"] = {"base": "a cold storeroom with empty shelves"}
+    r = client.post("/v1/worlds", json={"world": world}, headers=a.auth("sk_test"))
+    world_id = r.json()["world"]["id"]
+    version = client.post(f"/v1/worlds/{world_id}/versions", json={}, headers=a.auth("sk_test")).json()["id"]
+    key = client.post(f"/v1/apps/{a.app_id}/keys", json={"type": "publishable", "mode": "test"}, headers=a.auth("user"))
+    hook = client.post("/v1/webhooks", json={"appId": a.app_id, "url": "https://example.com/h"}, headers=a.auth("user"))
+    return {"world": world_id, "version": version, "key": key.json()["id"], "webhook": hook.json()["id"], "app": a.app_id}
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for name, ident in ids.items():
+            value = value.replace("{" + name + "}", ident)
+        return value
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()} if "scene" not in value else value
+    return value
+
+
+CASES = [
+    pytest.param(method, path, body, cred, expected[cred], id=f"{method} {path} as {cred}")
+    for method, path, body, expected in ENDPOINTS
+    for cred in CREDS
+]
+
+
+@pytest.mark.parametrize("method, path, body, cred, status", CASES)
+def test_credential_gets_expected_status(world_setup, method, path, body, cred, status):
+    client, a, b, revoked = world_setup
+    ids = _fixtures(client, a)
+    user_endpoint = path.startswith(("/v1/apps", "/v1/webhooks"))
+    headers = _headers(cred, a, b, revoked, user_endpoint)
+    url = _fill(path, ids)
+    kwargs: dict[str, Any] = {"headers": headers}
+    if body is not None:
+        kwargs["json"] = _fill(body, ids)
+    r = client.request(method, url, **kwargs)
+    assert r.status_code == status, r.text
+    if status >= 400:
+        err = r.json()
+        assert err["schemaVersion"] == "1.0" and err["code"] and err["detail"]
+
+
+def test_publishable_key_reads_public_fields_only(world_setup):
+    client, a, _, _ = world_setup
+    world = small_world()
+    world["internalNotes"] = "draft: swap the ending"
+    world_id = client.post("/v1/worlds", json={"world": world}, headers=a.auth("sk_test")).json()["world"]["id"]
+    secret_view = client.get(f"/v1/worlds/{world_id}", headers=a.auth("sk_test")).json()
+    public_view = client.get(f"/v1/worlds/{world_id}", headers=a.auth("pk_test")).json()
+    assert secret_view["internalNotes"] == "draft: swap the ending"
+    assert "internalNotes" not in public_view and public_view["scene"] == secret_view["scene"]
+
+
+def test_live_key_never_sees_test_worlds(world_setup):
+    client, a, _, _ = world_setup
+    created = client.post("/v1/worlds", json={"world": small_world()}, headers=a.auth("sk_test")).json()["world"]["id"]
+    live_ids = {w["id"] for w in client.get("/v1/worlds", params={"limit": 100}, headers=a.auth("sk_live")).json()["data"]}
+    assert created not in live_ids
+    assert client.get(f"/v1/worlds/{created}", headers=a.auth("sk_live")).status_code == 404
+    assert client.get(f"/v1/worlds/{created}", headers=a.auth("sk_test")).status_code == 200
