@@ -53,14 +53,15 @@ CREATE TABLE worlds (
   description TEXT NOT NULL DEFAULT '',
   cover TEXT NOT NULL DEFAULT '',
   visibility TEXT NOT NULL DEFAULT 'private',
-  doc TEXT NOT NULL,
   rev TEXT NOT NULL,
   writes INTEGER NOT NULL,
   head_version_id TEXT,
   forked_from TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
-  deleted_at TEXT);
+  deleted_at TEXT,
+  -- Last, so reading the columns above never walks the document's overflow pages.
+  doc TEXT NOT NULL);
 CREATE INDEX worlds_scope ON worlds(app_id, mode, seq);
 
 -- Content blobs: canonical JSON named by its SHA-256. A blob is stored whole

@@ -502,7 +502,7 @@ class SqliteStore final : public Store {
   // ------------------------------------------------ worlds
 #define WORLD_COLS                                                                                      \
   "seq, id, app_id, mode, name, description, cover, visibility, created_at, updated_at, rev, writes, " \
-  "coalesce(head_version_id, ''), coalesce(forked_from, ''), doc"
+  "coalesce(head_version_id, ''), coalesce(forked_from, '')"
 
   static WorldInfo info_from(Stmt& s) {
     WorldInfo w;
@@ -539,12 +539,13 @@ class SqliteStore final : public Store {
       bool own = row.info.app_id == scope.app_id && row.info.mode == scope.mode;
       bool visible = allow_public && row.info.visibility == "public" && row.info.mode == scope.mode;
       if (!own && !visible) throw Error(ErrorCode::kNotFound, "world not found");
-      if (with_doc) {
-        row.doc = graphs_.get(world_id, row.info.rev);
-        if (!row.doc) text = s.text(14);
-      }
+      if (with_doc) row.doc = graphs_.get(world_id, row.info.rev);
     }
     if (with_doc && !row.doc) {
+      // The document is read only when it is not cached (it may be megabytes).
+      Stmt d = c.prepare("SELECT doc FROM worlds WHERE seq=?");
+      d.args(row.seq);
+      if (d.step()) text = d.text(0);
       row.doc = std::make_shared<const Json>(parse_stored(text, "world document"));
       graphs_.put(world_id, row.info.rev, row.doc);
     }
@@ -1088,6 +1089,11 @@ class SqliteStore final : public Store {
       // Both levels are sorted maps: walk them side by side.
       auto ia = la.begin(), ib = lb.begin();
       while (ia != la.end() || ib != lb.end()) {
+        if (ia != la.end() && ib != lb.end() && ia.key() == ib.key() && *ia == *ib) {
+          ++ia;
+          ++ib;
+          continue;  // equal bucket hashes: nothing below them changed
+        }
         Json one_a = Json::object(), one_b = Json::object();
         if (ib == lb.end() || (ia != la.end() && ia.key() < ib.key())) {
           one_a[ia.key()] = *ia;
@@ -1096,14 +1102,10 @@ class SqliteStore final : public Store {
           one_b[ib.key()] = *ib;
           ++ib;
         } else {
-          bool same = *ia == *ib;
-          if (!same) {
-            one_a[ia.key()] = *ia;
-            one_b[ib.key()] = *ib;
-          }
+          one_a[ia.key()] = *ia;
+          one_b[ib.key()] = *ib;
           ++ia;
           ++ib;
-          if (same) continue;
         }
         compare(bucket_entries(c, one_a), bucket_entries(c, one_b));
       }
