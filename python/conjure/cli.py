@@ -321,7 +321,7 @@ def _version(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
 def _extensions() -> list[Any]:
     """CLI extension modules present in this installation (each has add_parser(subparsers))."""
     found = []
-    for module_name in ("conjure.store_cli", "conjure.serve_cli"):
+    for module_name in ("conjure.store_cli", "conjure.serve_cli", "conjure.agent_cli"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -10,6 +10,8 @@ a gate failure raises :class:`~conjure.errors.GateError` with its diagnostics.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -177,7 +179,85 @@ class Client:
         return self.request("POST", "/v1/worlds", json={"world": _world(world)}, idempotency_key=idempotency_key)
 
     def get_job(self, job_id: str) -> dict[str, Any]:
+        """``{jobId, status: queued|running|succeeded|failed, worldId, error}``."""
         return self.request("GET", f"/v1/worlds/jobs/{job_id}")
+
+    def generate(
+        self,
+        premise: str | None = None,
+        *,
+        seed: int | None = None,
+        image_url: str | None = None,
+        frame: bytes | None = None,
+        frame_type: str = "image/png",
+        name: str | None = None,
+        wait: bool = True,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Generates a world from a premise and/or a seed frame (``frame`` bytes are uploaded).
+
+        With ``wait`` (the default) the server answers when the world exists:
+        ``{world, diagnostics, rev}``. With ``wait=False`` it answers at once with
+        ``{jobId, status}``; follow the job with :meth:`wait_for_job`.
+        """
+        fields: dict[str, Any] = {}
+        if premise is not None:
+            fields["premise"] = premise
+        if seed is not None:
+            fields["seed"] = seed
+        if name is not None:
+            fields["name"] = name
+        if not wait:
+            fields["async"] = True
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}
+        if frame is not None:
+            data = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in fields.items()}
+            response = self._http.post("/v1/worlds", data=data, files={"frame": ("frame", frame, frame_type)},
+                                       headers=headers)
+        else:
+            if image_url is not None:
+                fields["image"] = {"url": image_url}
+            response = self._http.post("/v1/worlds", json=fields, headers=headers)
+        self.last_response = response
+        if response.status_code >= 400:
+            raise _error(response)
+        return response.json()
+
+    def wait_for_job(
+        self,
+        job_id: str,
+        *,
+        timeout: float = 600.0,
+        interval: float = 0.5,
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Polls a job until it succeeds or fails (``on_update`` sees every poll); TimeoutError past ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get_job(job_id)
+            if on_update is not None:
+                on_update(job)
+            if job["status"] in ("succeeded", "failed"):
+                return job
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"job {job_id} still {job['status']} after {timeout:g} s")
+            time.sleep(interval)
+
+    def edit(
+        self,
+        world_id: str,
+        instruction: str,
+        *,
+        verified_objects: list[dict[str, Any]] | None = None,
+        if_match: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """A natural-language edit: ``{world, diagnostics, reply, rev}`` (a question in ``reply`` changes nothing)."""
+        body: dict[str, Any] = {"instruction": instruction}
+        if verified_objects is not None:
+            body["verifiedObjects"] = verified_objects
+        return self.request("POST", f"/v1/worlds/{world_id}/edit", json=body, if_match=if_match,
+                            idempotency_key=idempotency_key)
 
     def list_worlds(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
         return self.request("GET", "/v1/worlds", params={"limit": limit, "cursor": cursor})

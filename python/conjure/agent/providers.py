@@ -10,18 +10,16 @@ A provider answers :meth:`Provider.propose` with a :class:`Proposal` — ops to 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-import socket
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from conjure import _core
 from conjure.agent.grammar import plan_edit
 from conjure.errors import ConjureError
+from conjure.netguard import DestinationRefused, Resolver, check_host, resolve_host
 
 __all__ = [
     "Proposal",
@@ -230,23 +228,6 @@ def world_summary(world: dict[str, Any], max_chars: int = 12000) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 20] + "\n  … (truncated)"
 
 
-def _private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return bool(
-        ip.is_private or ip.is_link_local or ip.is_loopback or ip.is_multicast or ip.is_reserved
-        or ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"))
-    )
-
-
-Resolver = Callable[[str], list[str]]
-
-
-def _resolve_host(host: str) -> list[str]:
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return sorted({info[4][0] for info in infos})
-
-
 class OpenAICompatibleProvider:
     """A provider backed by any OpenAI-compatible chat-completions endpoint.
 
@@ -294,7 +275,7 @@ class OpenAICompatibleProvider:
         self.allow_loopback = allow_loopback
         self.temperature = temperature
         self._transport = transport
-        self._resolver = resolver or _resolve_host
+        self._resolver = resolver or resolve_host
         self._host = parsed.hostname
 
     def __repr__(self) -> str:
@@ -303,28 +284,17 @@ class OpenAICompatibleProvider:
     # ----------------------------------------------------------------- guard
     def check_destination(self) -> None:
         """Refuses a base URL whose host resolves to an address this provider may not reach."""
-        host = self._host
         try:
-            addrs = [ipaddress.ip_address(host.strip("[]"))]
-        except ValueError:
-            try:
-                addrs = [ipaddress.ip_address(a.split("%")[0]) for a in self._resolver(host)]
-            except (OSError, ValueError) as exc:
-                raise ProviderError(f"the provider host {host!r} cannot be resolved ({exc})") from None
-        if not addrs:
-            raise ProviderError(f"the provider host {host!r} resolves to no address")
-        for ip in addrs:
-            mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped else ip
-            if mapped.is_loopback:
-                if self.allow_loopback or self.allow_private:
-                    continue
-                raise ProviderError(
-                    f"the provider host {host!r} is a loopback address; set allow_loopback to use a local model server"
-                )
-            if _private(mapped) and not self.allow_private:
-                raise ProviderError(
-                    f"the provider host {host!r} resolves to a private or reserved address ({mapped}); refused"
-                )
+            check_host(
+                self._host,
+                allow_private=self.allow_private,
+                allow_loopback=self.allow_loopback,
+                resolver=self._resolver,
+                what="the provider host",
+                loopback_hint="set allow_loopback to use a local model server",
+            )
+        except DestinationRefused as exc:
+            raise ProviderError(str(exc)) from None
 
     # --------------------------------------------------------------- request
     def complete(self, messages: list[dict[str, str]], *, json_mode: bool = True) -> str:

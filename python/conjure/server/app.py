@@ -9,16 +9,20 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
 
 from conjure._version import __version__
+
+from conjure.server.assets import AssetStore
 from conjure.server.deps import ServerState
 from conjure.server.errors import install_error_handlers
 from conjure.server.metrics import Metrics
 from conjure.server.middleware import ConjureMiddleware
 from conjure.server.routers import apps, auth, graph, operations, usage, versions, webhooks, worlds
-from conjure.server.schemas import REF_MARK, SEED_SCHEMAS
+from conjure.server.schemas import REF_MARK, REQUEST_SCHEMAS, SEED_SCHEMAS
 from conjure.server.security import UserTokens
 from conjure.server.settings import Settings
+from conjure.server.workers import Workers
 
 __all__ = ["create_app", "open_store"]
 
@@ -78,8 +82,9 @@ def _build_openapi(app: FastAPI) -> dict[str, Any]:
     doc = _resolve_refs(doc)
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for model in SEED_SCHEMAS:
-        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    models = [(m, "serialization") for m in SEED_SCHEMAS] + [(m, "validation") for m in REQUEST_SCHEMAS]
+    for model, mode in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
         for name, sub in schema.pop("$defs", {}).items():
             schemas.setdefault(name, _resolve_refs(sub))
         schemas[model.__name__] = _resolve_refs(schema)
@@ -132,12 +137,19 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     metrics = Metrics()
     state = ServerState(settings, store, UserTokens(settings.server_secret(), settings.user_token_ttl_seconds), metrics)
 
+    workers = Workers(store, settings)
+    assets = AssetStore(settings.asset_path, settings.asset_max_bytes)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("conjure %s serving %s", __version__, settings.database_path)
-        yield
-        if owns_store:
-            store.close()
+        workers.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(workers.stop, settings.shutdown_timeout_seconds)
+            if owns_store:
+                store.close()
 
     app = FastAPI(
         title="conjure — programmable worlds API",
@@ -149,6 +161,8 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         redoc_url=None,
     )
     app.state.conjure = state
+    app.state.workers = workers
+    app.state.assets = assets
     install_error_handlers(app)
     for module in (auth, apps, worlds, graph, versions, usage, webhooks, operations):
         app.include_router(module.r)

@@ -258,6 +258,33 @@ class ImportWorldRequest(_Strict):
     world: WorldDoc = Field(description="the SMWorld to import; the server assigns its id")
 
 
+class FrameUrl(_Strict):
+    url: str = Field(min_length=1, max_length=2048, pattern=r"^https?://", description="the seed frame's URL (never fetched)")
+
+
+class GenerateWorldRequest(_Strict):
+    """Generate a world from a premise and/or a seed frame."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    premise: str | None = Field(default=None, min_length=1, max_length=4000, description="what the world is about")
+    seed: int = Field(default=0, ge=0, le=2**53, description="the same premise and seed give the same world")
+    image: FrameUrl | None = Field(default=None, description="seed frame by URL: becomes the entrance image src")
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="the world's name")
+    async_: bool = Field(default=False, alias="async", description="true: 202 {jobId} now, the world later")
+
+
+class EditWorldRequest(_Strict):
+    """A natural-language edit (seed 004). Either instruction or message is required."""
+
+    instruction: str | None = Field(default=None, max_length=4000, description="what to change, in prose")
+    message: str | None = Field(default=None, max_length=4000, description="alias for instruction")
+    verifiedObjects: list[dict[str, Any]] | None = Field(
+        default=None, max_length=100, description="grounding hints: named objects the agent may reference"
+    )
+    expectedRev: str | None = Field(default=None, description="optimistic-concurrency token (or If-Match)")
+
+
 class PatchWorldRequest(_Strict):
     name: str | None = None
     description: str | None = None
@@ -291,14 +318,15 @@ class SnapshotRequest(_Strict):
     message: str | None = Field(default=None, max_length=2000)
 
 
-WEBHOOK_EVENTS = ("world.generation.succeeded", "world.generation.failed")
+WEBHOOK_EVENTS = ("world.generation.succeeded", "world.generation.failed", "world.edited")
+DEFAULT_WEBHOOK_EVENTS = ("world.generation.succeeded", "world.generation.failed")
 
 
 class CreateWebhookRequest(_Strict):
     appId: str = Field(json_schema_extra={"format": "uuid"})
     url: str = Field(min_length=1, max_length=2048)
-    events: list[Literal["world.generation.succeeded", "world.generation.failed"]] | None = Field(
-        default=None, min_length=1, description="default: every delivered event type"
+    events: list[Literal["world.generation.succeeded", "world.generation.failed", "world.edited"]] | None = Field(
+        default=None, min_length=1, description="default: the two world.generation events (world.edited is opt-in)"
     )
     description: str | None = Field(default=None, max_length=1000)
 
@@ -381,6 +409,26 @@ class Job(BaseModel):
     status: Literal["queued", "running", "succeeded", "failed"]
     worldId: str | None = None
     error: str | None = None
+    schemaVersion: str = SV
+
+
+class JobAccepted(BaseModel):
+    jobId: str
+    status: Literal["queued"]
+    schemaVersion: str = SV
+
+
+class EditResult(BaseModel):
+    """The RESULT-ONLY answer of a natural-language edit: the world, advisory diagnostics, the agent's reply.
+
+    Nothing else: no prompt, op trace or model. A clarifying question comes back in ``reply``
+    with the world unchanged.
+    """
+
+    world: SMWorld
+    diagnostics: list[KernelDiagnostic]
+    reply: str = Field(description="what the agent did, or its clarifying question when nothing changed")
+    rev: str
     schemaVersion: str = SV
 
 
@@ -526,3 +574,6 @@ class Health(BaseModel):
 SEED_SCHEMAS: tuple[type[BaseModel], ...] = (
     GraphOp, GraphWriteResult, KernelDiagnostic, Error, GraphValidationError, SMWorld, SMState, SMEvent, SMLayerPair,
 )
+
+# Request bodies an endpoint reads itself (JSON or multipart), published in components by name.
+REQUEST_SCHEMAS: tuple[type[BaseModel], ...] = (ImportWorldRequest, GenerateWorldRequest)

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(
         default=3, ge=1, le=20, description="claims of one job (a process died holding it) before it fails"
     )
+    job_lease_grace_seconds: int = Field(
+        default=30, ge=1, description="a job's lease is its timeout plus this; a dead process's job is reclaimed after it"
+    )
     job_poll_seconds: float = Field(default=0.5, gt=0, le=60, description="how often an idle worker looks for jobs")
 
     # ------------------------------------------------------------------ webhooks

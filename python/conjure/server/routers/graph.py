@@ -1,4 +1,4 @@
-"""The graph: read it, CRUD on states and events, the entrance, op batches, validate and lint.
+"""The graph: read it, CRUD on states and events, the entrance, op batches, natural-language edits, validate and lint.
 
 Every write is one op through the store (the same mechanism as ``/ops``) and passes
 the kernel gate before it persists; a single op that cannot apply answers 400/404/409
@@ -15,12 +15,17 @@ from fastapi import Body, Depends, Path, Request
 from starlette.responses import Response
 
 import conjure
-from conjure.errors import BadInputError, ConflictError, NotFoundError
+from conjure.agent import ProviderError
+from conjure.agent import edit as agent_edit
+from conjure.errors import BadInputError, ConflictError, GateError, NotFoundError
 from conjure.server.deps import Principal, ServerState, require_key, require_secret, state_of
-from conjure.server.errors import json_response
+from conjure.server.errors import ApiError, json_response
 from conjure.server.routing import etag, expected_rev, not_modified
 from conjure.server.schemas import (
+    EditResult,
+    EditWorldRequest,
     EntranceRequest,
+    Error,
     EventList,
     EventRead,
     GraphRead,
@@ -34,7 +39,8 @@ from conjure.server.schemas import (
     ValidateRequest,
     ValidateResult,
 )
-from conjure.server.views import errors, public_world, router, write_result
+from conjure.server.views import errors, metered, public_world, router, write_result
+from conjure.server.workers import WORLD_EDITED
 from conjure.server.routers.worlds import ETAG_HEADER, IF_MATCH, IF_NONE_MATCH, IDEMPOTENCY
 
 r = router("Graph editing")
@@ -277,6 +283,82 @@ def apply_ops(id: UUID, body: OpsRequest, request: Request, key: Secret) -> Resp
     result = st.call("apply_ops", st.scoped(key).apply_ops, str(id), body.ops, rev)
     result["applyErrors"] = [_apply_error_text(e) for e in result.get("applyErrors") or []]
     return write_result(result)
+
+
+class _Watched:
+    """Passes proposals through and remembers a provider failure (the agent answers it with a reply)."""
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+        self.error: ProviderError | None = None
+
+    def propose(self, request: Any) -> Any:
+        try:
+            return self.provider.propose(request)
+        except ProviderError as exc:
+            self.error = exc
+            raise
+
+
+def _slots(world: dict[str, Any]) -> Any:
+    return _scene(world).get("slots")
+
+
+@r.post(
+    "/v1/worlds/{id}/edit",
+    summary="Edit the graph from natural language",
+    description="The server-side agent turns `instruction` (or its alias `message`) into graph ops, which pass "
+    "the same op pipeline and kernel gate as `/ops`; when the gate refuses, the agent repairs from the "
+    "diagnostics (bounded attempts) before giving up (422, nothing persisted). The answer is RESULT-ONLY: "
+    "`{world, diagnostics, reply, rev}` — never the agent's prompt, op grammar, model or op trace. When the "
+    "instruction is ambiguous the agent asks in `reply` and the world is unchanged. Reserves one unit of the "
+    "daily `edit` meter (refunded on failure); a retry with the same `Idempotency-Key` replays the first "
+    "answer and spends nothing. A failed model server is 502 `provider_failed`.",
+    responses={
+        200: {"model": EditResult, "headers": ETAG_HEADER},
+        **errors(402, 403, 404, 409, 422),
+        502: {"description": "The agent's model server failed; nothing was changed or charged", "model": Error},
+    },
+    openapi_extra={"parameters": IF_MATCH["parameters"] + IDEMPOTENCY["parameters"]},
+)
+def edit_world(id: UUID, body: EditWorldRequest, request: Request, key: Secret) -> Response:
+    st = state_of(request)
+    instruction = body.instruction if body.instruction is not None else body.message
+    if body.instruction is not None and body.message is not None and body.instruction != body.message:
+        raise BadInputError("give instruction or message (an alias), not two different texts", code="bad_input")
+    if instruction is None or not instruction.strip():
+        raise ApiError(400, "invalid_request", "the request does not match the schema",
+                       errors=["instruction: required (or message)"])
+    want = expected_rev(request, body.expectedRev)
+    scoped = st.scoped(key)
+    graph = st.call("get_graph", scoped.get_graph, str(id))  # 404 before anything is reserved
+    if want is not None and graph["rev"] != want:
+        raise ConflictError("the world's rev is not the expected one", code="conflict")
+    before, rev = graph["world"], graph["rev"]
+    changed = False
+    with metered(st, key, "edit"):
+        provider = _Watched(st.settings.agent())
+        outcome = agent_edit(before, instruction, provider=provider, verified_objects=body.verifiedObjects,
+                             max_attempts=st.settings.agent_max_attempts)
+        if outcome.world is None:
+            if provider.error is not None:
+                raise provider.error
+            raise GateError(outcome.reply, diagnostics=outcome.diagnostics)
+        if outcome.changed:
+            after = outcome.world.to_dict()
+            if _slots(after) != _slots(before) or not outcome.ops:
+                result = st.call("put_world", scoped.put_world, str(id), after, rev)
+            else:
+                result = st.call("apply_ops", scoped.apply_ops, str(id), outcome.ops, rev)
+            changed = True
+        else:
+            result = {"world": before, "diagnostics": [d.to_dict() for d in outcome.diagnostics], "rev": rev}
+    if changed:
+        scoped.enqueue_event(WORLD_EDITED, {"worldId": str(id), "rev": result["rev"]})
+        request.app.state.workers.event_queued()
+    answer = {"world": result["world"], "diagnostics": result["diagnostics"], "reply": outcome.reply,
+              "rev": result["rev"]}
+    return write_result(answer)
 
 
 def _apply_error_text(error: Any) -> str:

@@ -12,12 +12,13 @@ from conjure.errors import BadInputError, NotFoundError
 from conjure.server.deps import Principal, ServerState, require_user, state_of
 from conjure.server.errors import json_response
 from conjure.server.schemas import (
-    WEBHOOK_EVENTS,
+    DEFAULT_WEBHOOK_EVENTS,
     CreatedWebhook,
     CreateWebhookRequest,
     DeliveryList,
     WebhookList,
 )
+from conjure.server.workers import literal_is_refused
 from conjure.server.views import Cursor, Limit, errors, owned_app, page, router
 from conjure.server.routers.worlds import IDEMPOTENCY
 
@@ -72,8 +73,10 @@ def _app_of_webhook(st: ServerState, user: Principal, webhook_id: str, app_id: U
     "/v1/webhooks",
     status_code=201,
     summary="Register a webhook endpoint",
-    description="Registers an https:// endpoint (plain http:// only to loopback) for an app and returns its "
-    "`whsec_` signing secret ONCE. Omit `events` to subscribe to every delivered event type.",
+    description="Registers an https:// endpoint (plain http:// only to loopback, delivered for test-mode events "
+    "only) for an app and returns its `whsec_` signing secret ONCE. Omit `events` to subscribe to "
+    "`world.generation.succeeded` and `world.generation.failed`; `world.edited` is opt-in. Private, link-local, "
+    "multicast and reserved destinations are refused.",
     responses={201: {"model": CreatedWebhook}, **errors(403, 404)},
     openapi_extra=IDEMPOTENCY,
 )
@@ -84,7 +87,9 @@ def create_webhook(body: CreateWebhookRequest, request: Request, user: UserP) ->
     except ValueError:
         raise BadInputError("appId: not a UUID", code="bad_input") from None
     owned_app(st, user, app_id)
-    events = list(body.events) if body.events else list(WEBHOOK_EVENTS)
+    if literal_is_refused(body.url):
+        raise BadInputError("url: a private, link-local or reserved address is never delivered to", code="bad_input")
+    events = list(body.events) if body.events else list(DEFAULT_WEBHOOK_EVENTS)
     created = st.call("create_webhook", st.store.create_webhook, app_id, body.url, events, body.description or "")
     return json_response({**_webhook(created), "secret": created["secret"]}, 201)
 
@@ -137,7 +142,9 @@ def delete_webhook_post(id: UUID, request: Request, user: UserP, appId: AppQuery
 @r.get(
     "/v1/webhooks/{id}/deliveries",
     summary="List deliveries of an endpoint",
-    description="Every delivery attempt record, oldest first.",
+    description="One record per delivery (event × endpoint), oldest first: `attempt` counts the attempts made, "
+    "`responseStatus` is the last answer's status (null when none came), `status` is pending, succeeded or "
+    "failed, and `nextAttemptAt` is when a pending delivery is tried again.",
     responses={200: {"model": DeliveryList}, **errors(403, 404)},
 )
 def list_deliveries(

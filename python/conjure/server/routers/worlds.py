@@ -1,27 +1,37 @@
-"""Worlds: import, list, read, metadata, delete, fork, generation jobs."""
+"""Worlds: import or generate, list, read, metadata, delete, fork, generation jobs, uploaded frames."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
-from starlette.responses import Response
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, Response
 
-from conjure.errors import BadInputError, ConflictError
-from conjure.server.deps import Principal, require_key, require_secret, state_of
-from conjure.server.errors import json_response
+from conjure.errors import BadInputError, ConflictError, ConjureError, QuotaExceededError
+from conjure.server.assets import parse_multipart
+from conjure.server.deps import Principal, ServerState, require_key, require_secret, state_of
+from conjure.server.errors import ApiError, json_response
 from conjure.server.routing import etag, expected_rev, not_modified
 from conjure.server.schemas import (
+    Error,
     ForkRequest,
+    GenerateWorldRequest,
     ForkResult,
     GraphWriteResult,
     ImportWorldRequest,
     Job,
+    JobAccepted,
     PatchWorldRequest,
     SMWorld,
     WorldList,
 )
+from conjure.server.workers import GENERATION_FAILED, GENERATION_SUCCEEDED, JOB_KIND, generate_document
 from conjure.server.views import Cursor, Limit, errors, metered, page, public_world, router, world_summary, write_result
 
 r = router("Worlds")
@@ -37,21 +47,168 @@ IDEMPOTENCY = {"parameters": [{"name": "Idempotency-Key", "in": "header", "requi
 ETAG_HEADER = {"ETag": {"description": "the rev, quoted", "schema": {"type": "string"}}}
 
 
+FRAME_ONLY_PREMISE = "the place shown in the seed frame"
+CREATE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"oneOf": [
+            {"$ref": "#/components/schemas/ImportWorldRequest"},
+            {"$ref": "#/components/schemas/GenerateWorldRequest"},
+        ]}},
+        "multipart/form-data": {"schema": {
+            "type": "object",
+            "properties": {
+                "premise": {"type": "string", "minLength": 1, "maxLength": 4000},
+                "seed": {"type": "integer", "minimum": 0},
+                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "async": {"type": "boolean"},
+                "frame": {"type": "string", "format": "binary",
+                          "description": "the seed frame: a JPEG, PNG or WebP image (becomes the entrance image)"},
+            },
+        }},
+    },
+}
+
+
+def _invalid(exc: ValidationError) -> RequestValidationError:
+    return RequestValidationError([{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors()])
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]) from None
+
+
+def _form_request(content_type: str, raw: bytes) -> tuple[GenerateWorldRequest, bytes | None]:
+    """A generate request from multipart fields (premise, seed, name, async, frame)."""
+    parts = parse_multipart(content_type, raw)
+    unknown = sorted(set(parts) - {"premise", "seed", "name", "async", "frame"})
+    if unknown:
+        raise ApiError(400, "invalid_request", "the request does not match the schema",
+                       errors=[f"{name}: Extra inputs are not permitted" for name in unknown])
+    data: dict[str, Any] = {}
+    for name in ("premise", "name"):
+        if name in parts:
+            data[name] = parts[name].text()
+    if "seed" in parts:
+        text = parts["seed"].text().strip()
+        if not text.isdigit():
+            raise ApiError(400, "invalid_request", "the request does not match the schema",
+                           errors=["seed: Input should be a valid integer"])
+        data["seed"] = int(text)
+    if "async" in parts:
+        flag = parts["async"].text().strip().lower()
+        if flag not in ("true", "false", "1", "0"):
+            raise ApiError(400, "invalid_request", "the request does not match the schema",
+                           errors=["async: Input should be a valid boolean"])
+        data["async"] = flag in ("true", "1")
+    try:
+        request = GenerateWorldRequest.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    frame = parts.get("frame")
+    return request, (frame.data if frame is not None else None)
+
+
+def _import(st: ServerState, key: Principal, body: ImportWorldRequest) -> Response:
+    with metered(st, key, "generate"):
+        result = st.call("create_world", st.scoped(key).create_world, body.world)
+    return write_result(result, 201)
+
+
+def _generate(request: Request, key: Principal, body: GenerateWorldRequest, frame_bytes: bytes | None) -> Response:
+    st = state_of(request)
+    workers = request.app.state.workers
+    if body.premise is None and frame_bytes is None and body.image is None:
+        raise ApiError(400, "invalid_request", "the request does not match the schema",
+                       errors=["premise: give a premise, a seed frame, or both (or a world to import)"])
+    frame = body.image.url if body.image is not None else None
+    if frame_bytes is not None:
+        frame = request.app.state.assets.put(frame_bytes).url
+    premise = body.premise if body.premise is not None else FRAME_ONLY_PREMISE
+    scoped = st.scoped(key)
+    if body.async_:
+        reservation = st.call("meter_reserve", st.store.meter_reserve, str(key.app_id), "generate", 1)
+        payload = {"premise": premise, "seed": body.seed, "frame": frame, "name": body.name,
+                   "reservation": reservation["id"]}
+        try:
+            job = st.call("create_job", scoped.create_job, JOB_KIND, payload)
+        except BaseException:
+            st.call("meter_refund", st.store.meter_refund, reservation["id"])
+            raise
+        workers.job_queued()
+        return json_response({"jobId": job["id"], "status": "queued"}, 202)
+    try:
+        with metered(st, key, "generate"):
+            world = generate_document(st.settings, premise, body.seed, frame)
+            if body.name is not None:
+                world["name"] = body.name
+            result = st.call("create_world", scoped.create_world, world)
+    except ConjureError as exc:
+        if not isinstance(exc, QuotaExceededError):
+            scoped.enqueue_event(GENERATION_FAILED, {"jobId": None, "error": f"{exc.code}: {exc.message or exc.code}"})
+            workers.event_queued()
+        raise
+    data = {"jobId": None, "worldId": result["world"]["id"], "rev": result["rev"]}
+    scoped.enqueue_event(GENERATION_SUCCEEDED, data)
+    workers.event_queued()
+    return write_result(result, 201)
+
+
 @r.post(
     "/v1/worlds",
     status_code=201,
     summary="Create a world",
-    description="Imports a world document through the kernel gate; the server assigns its `id`. "
-    "Reserves one unit of the daily `generate` meter (402 past the limit, nothing charged; refunded "
-    "when the world is refused).",
-    responses={201: {"model": GraphWriteResult, "headers": ETAG_HEADER}, **errors(402, 403, 409, 422)},
-    openapi_extra=IDEMPOTENCY,
+    description="Two ways, one endpoint. **Import**: `{world}` — the document passes the kernel gate and the "
+    "server assigns its `id`. **Generate**: `{premise, seed?, image?: {url}, name?, async?}` as JSON, or "
+    "multipart/form-data with the same fields and a `frame` upload (JPEG, PNG or WebP; stored as an asset and "
+    "used as the entrance image; `image.url` is used as given and never fetched). The world is valid and "
+    "playable (at least four places, a reachable ending) and the same premise and seed give the same world. "
+    "`async: true` answers 202 `{jobId, status}` at once (poll `GET /v1/worlds/jobs/{jobId}`; webhooks "
+    "`world.generation.succeeded` / `failed`). Reserves one unit of the daily `generate` meter (402 past the "
+    "limit, nothing charged; refunded when nothing is created). A failed model server is 502 `provider_failed`.",
+    responses={
+        201: {"model": GraphWriteResult, "headers": ETAG_HEADER},
+        202: {"model": JobAccepted, "description": "Accepted: the world is generated by a job"},
+        **errors(402, 403, 409, 422),
+        502: {"description": "The agent's model server failed; nothing was created or charged", "model": Error},
+    },
+    openapi_extra={**IDEMPOTENCY, "requestBody": CREATE_BODY},
 )
-def create_world(body: ImportWorldRequest, request: Request, key: Secret) -> Response:
+async def create_world(request: Request, key: Secret) -> Response:
     st = state_of(request)
-    with metered(st, key, "generate"):
-        result = st.call("create_world", st.scoped(key).create_world, body.world)
-    return write_result(result, 201)
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "")
+    if content_type.lower().startswith("multipart/form-data"):
+        body, frame_bytes = _form_request(content_type, raw)
+        return await run_in_threadpool(_generate, request, key, body, frame_bytes)
+    data = _json_body(raw)
+    if isinstance(data, dict) and "world" in data:
+        try:
+            imported = ImportWorldRequest.model_validate(data)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        return await run_in_threadpool(_import, st, key, imported)
+    try:
+        body = GenerateWorldRequest.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return await run_in_threadpool(_generate, request, key, body, None)
+
+
+@r.get(
+    "/v1/assets/{assetId}",
+    summary="Get an uploaded frame",
+    description="A seed frame stored by `POST /v1/worlds` (content-addressed: `<sha256>.<jpg|png|webp>`).",
+    responses={200: {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+               **errors(403, 404)},
+)
+def get_asset(assetId: Annotated[str, PathParam(max_length=80)], request: Request, key: AnyKey) -> Response:
+    asset = request.app.state.assets.get(assetId)
+    return FileResponse(asset.path, media_type=asset.media_type,
+                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
 
 @r.get(

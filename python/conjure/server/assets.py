@@ -1,0 +1,144 @@
+"""Uploaded frames: content-addressed files under the data directory.
+
+A frame (the seed image of a generated world) is accepted only when its magic bytes
+say JPEG, PNG or WebP and it is at most ``asset_max_bytes``. It is kept once, as
+``<asset_dir>/<sha256>.<ext>``, written atomically; its id is that file name and the
+world's entrance image points at ``/v1/assets/<id>``.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from conjure.errors import BadInputError, NotFoundError
+from conjure.server.errors import ApiError
+
+__all__ = ["Asset", "AssetStore", "FormPart", "sniff", "parse_multipart", "ASSET_ID"]
+
+ASSET_ID = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp)$")
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def sniff(data: bytes) -> str | None:
+    """The file extension the magic bytes name (``jpg``, ``png``, ``webp``), or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A stored frame: ``id`` (``<sha256>.<ext>``), its media type, size and file."""
+
+    id: str
+    media_type: str
+    size: int
+    path: Path
+
+    @property
+    def url(self) -> str:
+        return f"/v1/assets/{self.id}"
+
+
+class AssetStore:
+    """Frames on disk, content-addressed and size- and type-checked."""
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = Path(root)
+        self.max_bytes = int(max_bytes)
+
+    def put(self, data: bytes) -> Asset:
+        """Stores a frame (once per content) and returns it.
+
+        Raises:
+            ApiError: 413 ``frame_too_large`` past the size limit.
+            BadInputError: ``unsupported_frame`` when it is not JPEG, PNG or WebP.
+        """
+        if len(data) > self.max_bytes:
+            raise ApiError(413, "frame_too_large", f"frame: at most {self.max_bytes} bytes")
+        ext = sniff(data)
+        if ext is None:
+            raise BadInputError("frame: a JPEG, PNG or WebP image is required", code="unsupported_frame")
+        asset_id = f"{hashlib.sha256(data).hexdigest()}.{ext}"
+        path = self.root / asset_id
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return Asset(asset_id, MEDIA_TYPES[ext], len(data), path)
+
+    def get(self, asset_id: str) -> Asset:
+        """The stored frame with this id; NotFoundError otherwise."""
+        if not ASSET_ID.match(asset_id):
+            raise NotFoundError("asset not found", code="not_found")
+        path = self.root / asset_id
+        if not path.is_file():
+            raise NotFoundError("asset not found", code="not_found")
+        ext = asset_id.rsplit(".", 1)[1]
+        return Asset(asset_id, MEDIA_TYPES[ext], path.stat().st_size, path)
+
+
+@dataclass(frozen=True)
+class FormPart:
+    """One field of a multipart/form-data body."""
+
+    name: str
+    data: bytes
+    filename: str | None = None
+    content_type: str | None = None
+
+    def text(self) -> str:
+        try:
+            return self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInputError(f"{self.name}: not UTF-8 text", code="bad_input") from None
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, FormPart]:
+    """The fields of a ``multipart/form-data`` body (the body is already size-limited).
+
+    Raises:
+        BadInputError: a body that is not well-formed multipart, or a field given twice.
+    """
+    if "boundary=" not in content_type:
+        raise BadInputError("multipart/form-data without a boundary", code="bad_input")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise BadInputError("the multipart body could not be read", code="bad_input")
+    out: dict[str, FormPart] = {}
+    for part in message.iter_parts():
+        if part.get_content_disposition() != "form-data":
+            continue
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            raise BadInputError("a multipart field has no name", code="bad_input")
+        if name in out:
+            raise BadInputError(f"{name}: given more than once", code="bad_input")
+        payload = part.get_payload(decode=True)
+        out[name] = FormPart(
+            name=name,
+            data=payload if isinstance(payload, bytes) else b"",
+            filename=part.get_filename(),
+            content_type=part.get_content_type() if part.get("content-type") else None,
+        )
+    return out

@@ -1,0 +1,381 @@
+"""Background work of a server process: the generation job runner and the webhook dispatcher.
+
+Both are plain threads started in the app's lifespan and stopped at shutdown; both
+keep every piece of state that must survive a restart in the store.
+
+**Jobs.** A runner thread claims the oldest queued job (or a running job whose lease
+expired: its process died) with ``claim_job(worker, lease)``, generates the world in
+a helper thread bounded by ``job_timeout_seconds``, creates it in the job's scope and
+completes the job — or fails it with a clean message. A job claimed more than
+``job_max_attempts`` times fails. The ``generate`` meter reserved when the job was
+accepted is committed on success and refunded on failure. At shutdown a running job
+is left to its lease; the next process to claim it runs it again.
+
+**Webhooks.** The dispatcher claims due deliveries from the outbox
+(``claim_deliveries``), POSTs each one signed (``Conjure-Signature: t=<unix>,v1=<hex
+HMAC-SHA256(secret, "<t>.<raw body>")>``), never following redirects, and records the
+attempt and its response status (``record_delivery``): at-least-once. The store keeps
+the durable retry schedule (1 min, 5 min, 30 min, 2 h, 8 h; six attempts in all); when
+``webhook_retry_schedule`` asks for a shorter delay this process retries sooner
+itself, and after a restart the durable schedule resumes. Destinations pass the SSRF
+guard (:mod:`conjure.netguard`): private, link-local, multicast and reserved addresses
+are refused, loopback only for test-mode events, and plain http only to loopback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import math
+import os
+import socket
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from conjure._version import __version__
+from conjure.errors import ConjureError
+from conjure.netguard import DestinationRefused, check_host, literal_address
+
+__all__ = [
+    "Workers",
+    "JobRunner",
+    "WebhookDispatcher",
+    "generate_document",
+    "sign",
+    "literal_is_refused",
+    "STORE_RETRY_SCHEDULE",
+    "JOB_KIND",
+    "GENERATION_SUCCEEDED",
+    "GENERATION_FAILED",
+    "WORLD_EDITED",
+]
+
+log = logging.getLogger("conjure.server")
+
+GENERATION_SUCCEEDED = "world.generation.succeeded"
+GENERATION_FAILED = "world.generation.failed"
+WORLD_EDITED = "world.edited"
+JOB_KIND = "generate"
+# The store's durable schedule (docs/storage.md): the delay after attempt 1, 2, …; six attempts in all.
+STORE_RETRY_SCHEDULE = (60.0, 300.0, 1800.0, 7200.0, 28800.0)
+STORE_MAX_ATTEMPTS = len(STORE_RETRY_SCHEDULE) + 1
+
+
+def generate_document(settings: Any, premise: str, seed: int, frame: str | None) -> dict[str, Any]:
+    """The world document for a premise with the configured agent (raises ProviderError / GenerationError)."""
+    from conjure.agent import generate
+
+    world = generate(premise, seed=seed, frame=frame, provider=settings.agent(), max_attempts=settings.agent_max_attempts)
+    return world.to_dict()
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Conjure-Signature`` header value of a delivery body."""
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def _worker_id(kind: str) -> str:
+    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _clean(exc: BaseException) -> str:
+    """A one-line failure message for a job record (no stack, no secrets)."""
+    if isinstance(exc, ConjureError):
+        return f"{exc.code}: {exc.message or exc.code}"
+    return f"internal: {type(exc).__name__}"
+
+
+class JobRunner:
+    """Generation jobs: ``threads`` runner threads claiming from the store."""
+
+    def __init__(self, store: Any, settings: Any, on_event: Callable[[], None]) -> None:
+        self.store = store
+        self.settings = settings
+        self.on_event = on_event
+        self.worker = _worker_id("jobs")
+        self.lease = int(math.ceil(settings.job_timeout_seconds)) + settings.job_lease_grace_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._helpers: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for i in range(self.settings.job_workers):
+            t = threading.Thread(target=self._loop, name=f"conjure-jobs-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def wake(self) -> None:
+        """A job was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        for t in self._threads + self._helpers:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self.store.claim_job(self.worker, self.lease)
+            except Exception:  # noqa: BLE001 - the store may be busy; try again at the next poll
+                log.exception("could not claim a job")
+                job = None
+            if job is None:
+                self._wake.wait(self.settings.job_poll_seconds)
+                self._wake.clear()
+                continue
+            try:
+                self.run(job)
+            except Exception:  # noqa: BLE001 - a bug in one job must not stop the runner
+                log.exception("job %s: unexpected failure", job.get("id"))
+
+    def _generate(self, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, BaseException | None, bool]:
+        """Runs the generation in a helper thread; (world, error, finished) — finished False on timeout or shutdown."""
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["world"] = generate_document(
+                    self.settings, payload.get("premise", ""), int(payload.get("seed", 0)), payload.get("frame")
+                )
+            except BaseException as exc:  # noqa: BLE001 - handed to the runner thread
+                box["error"] = exc
+
+        helper = threading.Thread(target=work, name="conjure-job-generate", daemon=True)
+        with self._lock:
+            self._helpers = [h for h in self._helpers if h.is_alive()] + [helper]
+        helper.start()
+        deadline = time.monotonic() + self.settings.job_timeout_seconds
+        while helper.is_alive() and not self._stop.is_set():
+            helper.join(min(0.1, max(0.0, deadline - time.monotonic())))
+            if time.monotonic() >= deadline:
+                break
+        if helper.is_alive():
+            return None, None, False
+        return box.get("world"), box.get("error"), True
+
+    def run(self, job: dict[str, Any]) -> None:
+        """Runs one claimed job to its end (or leaves it to its lease at shutdown)."""
+        job_id = job["id"]
+        scoped = self.store.scoped(job["appId"], job["mode"])
+        payload = job.get("payload") if isinstance(job.get("payload"), dict) else {}
+        if job.get("kind") != JOB_KIND:
+            self._fail(scoped, job_id, payload, f"bad_input: unknown job kind {job.get('kind')!r}")
+            return
+        if int(job.get("attempts", 1)) > self.settings.job_max_attempts:
+            self._fail(scoped, job_id, payload, f"job_abandoned: interrupted {self.settings.job_max_attempts} times")
+            return
+        world, error, finished = self._generate(payload)
+        if not finished:
+            if self._stop.is_set():
+                log.info("job %s left to its lease at shutdown", job_id)
+                return
+            self._fail(scoped, job_id, payload, f"job_timeout: no result within {self.settings.job_timeout_seconds:g} s")
+            return
+        if error is not None or world is None:
+            self._fail(scoped, job_id, payload, _clean(error or RuntimeError("no world")))
+            return
+        try:
+            if payload.get("name"):
+                world["name"] = payload["name"]
+            created = scoped.create_world(world)
+        except Exception as exc:  # noqa: BLE001 - the gate or the store refused it
+            self._fail(scoped, job_id, payload, _clean(exc))
+            return
+        world_id = created["world"]["id"]
+        scoped.enqueue_event(GENERATION_SUCCEEDED, {"jobId": job_id, "worldId": world_id, "rev": created["rev"]})
+        self.store.complete_job(job_id, {"worldId": world_id, "rev": created["rev"]})
+        self._settle(payload, commit=True)
+        self.on_event()
+
+    def _fail(self, scoped: Any, job_id: str, payload: dict[str, Any], error: str) -> None:
+        try:
+            scoped.enqueue_event(GENERATION_FAILED, {"jobId": job_id, "error": error})
+            self.store.fail_job(job_id, error)
+        except ConjureError as exc:
+            log.warning("job %s: could not record its failure (%s)", job_id, exc.code)
+            return
+        self._settle(payload, commit=False)
+        self.on_event()
+
+    def _settle(self, payload: dict[str, Any], *, commit: bool) -> None:
+        reservation = payload.get("reservation")
+        if not reservation:
+            return
+        try:
+            (self.store.meter_commit if commit else self.store.meter_refund)(reservation)
+        except ConjureError as exc:  # already settled by an earlier run of the job
+            log.info("reservation %s not settled again (%s)", reservation, exc.code)
+
+
+class WebhookDispatcher:
+    """Delivers the outbox: claim due deliveries, POST them signed, record every attempt."""
+
+    def __init__(self, store: Any, settings: Any, *, transport: Any = None) -> None:
+        self.store = store
+        self.settings = settings
+        self._transport = transport
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._soon: list[tuple[float, int, dict[str, Any]]] = []  # in-process retries: (due, tie, delivery)
+        self._tie = itertools.count()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="conjure-webhooks", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        import httpx
+
+        with httpx.Client(
+            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False, transport=self._transport
+        ) as client:
+            while not self._stop.is_set():
+                try:
+                    worked = self.dispatch_once(client)
+                except Exception:  # noqa: BLE001 - the store may be busy; try again at the next poll
+                    log.exception("webhook dispatch failed")
+                    worked = False
+                if worked:
+                    continue
+                wait = self.settings.webhook_poll_seconds
+                if self._soon:
+                    wait = max(0.0, min(wait, self._soon[0][0] - time.monotonic()))
+                self._wake.wait(wait)
+                self._wake.clear()
+
+    def dispatch_once(self, client: Any) -> bool:
+        """Attempts every due delivery once; True when any was attempted."""
+        due: list[dict[str, Any]] = []
+        now = time.monotonic()
+        while self._soon and self._soon[0][0] <= now:
+            due.append(heapq.heappop(self._soon)[2])
+        due += self.store.claim_deliveries(20, self.settings.webhook_lease_seconds)
+        for delivery in due:
+            if self._stop.is_set():
+                break
+            self.attempt(client, delivery)
+        return bool(due)
+
+    def _guard(self, url: str, mode: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
+            raise DestinationRefused("the endpoint URL is not http(s)://host/…")
+        test = mode == "test"
+        addrs = check_host(
+            host, allow_loopback=test, what="the webhook host", loopback_hint="loopback is for test-mode events only"
+        )
+        if parts.scheme == "http" and not (test and all(a.is_loopback for a in addrs)):
+            raise DestinationRefused("plain http:// is only for loopback endpoints of test-mode events")
+
+    def attempt(self, client: Any, delivery: dict[str, Any]) -> dict[str, Any] | None:
+        """One signed POST of a delivery, recorded in the store; returns the updated delivery."""
+        import httpx
+
+        body = json.dumps(delivery["body"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"conjure-webhooks/{__version__}",
+            "Conjure-Signature": sign(delivery["secret"], timestamp, body),
+            "Conjure-Event-Id": str(delivery["eventId"]),
+            "Conjure-Delivery-Id": str(delivery["id"]),
+        }
+        status, error = 0, ""
+        try:
+            self._guard(delivery["url"], str(delivery["body"].get("mode", "")))
+            response = client.post(delivery["url"], content=body, headers=headers)
+            status = response.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except DestinationRefused as exc:
+            error = f"refused: {exc}"
+        except httpx.TimeoutException:
+            error = f"timeout after {self.settings.webhook_timeout_seconds:g} s"
+        except httpx.HTTPError as exc:
+            error = f"connection failed ({type(exc).__name__})"
+        success = 200 <= status < 300
+        try:
+            recorded = self.store.record_delivery(delivery["id"], status, success, error)
+        except ConjureError as exc:  # already settled (another process recorded it)
+            log.info("delivery %s not recorded (%s)", delivery["id"], exc.code)
+            return None
+        if not success:
+            self._retry_sooner(delivery, int(recorded.get("attempt", 0)), recorded.get("status"))
+        return recorded
+
+    def _retry_sooner(self, delivery: dict[str, Any], attempt: int, status: Any) -> None:
+        """Schedules an in-process retry when the configured delay is shorter than the store's."""
+        schedule = self.settings.webhook_retry_schedule
+        if status != "pending" or attempt < 1 or attempt > len(schedule) or attempt >= STORE_MAX_ATTEMPTS:
+            return
+        delay = float(schedule[attempt - 1])
+        if delay >= STORE_RETRY_SCHEDULE[attempt - 1]:
+            return  # the store's durable schedule claims it in time
+        heapq.heappush(self._soon, (time.monotonic() + delay, next(self._tie), delivery))
+
+
+class Workers:
+    """The background threads of one server process."""
+
+    def __init__(self, store: Any, settings: Any, *, transport: Any = None) -> None:
+        self.settings = settings
+        self.dispatcher = WebhookDispatcher(store, settings, transport=transport) if settings.webhook_dispatch else None
+        wake = self.dispatcher.wake if self.dispatcher is not None else (lambda: None)
+        self.jobs = JobRunner(store, settings, wake) if settings.job_workers > 0 else None
+
+    def start(self) -> None:
+        if self.jobs is not None:
+            self.jobs.start()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
+
+    def job_queued(self) -> None:
+        if self.jobs is not None:
+            self.jobs.wake()
+
+    def event_queued(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        if self.jobs is not None:
+            self.jobs.stop(max(0.0, deadline - time.monotonic()))
+        if self.dispatcher is not None:
+            self.dispatcher.stop(max(0.0, deadline - time.monotonic()))
+
+
+def literal_is_refused(url: str) -> bool:
+    """True when the URL's host is an IP literal the dispatcher would never deliver to (checked at registration)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    ip = literal_address(host)
+    if ip is None:
+        return False
+    from conjure.netguard import is_restricted
+
+    return is_restricted(ip) and not ip.is_loopback
