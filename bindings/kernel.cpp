@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -185,6 +186,21 @@ class PyExternalLint final : public conjure::ExternalLint {
 struct PyGateResult {
   conjure::GateResult result;
   std::optional<py::list> diagnostics_cache;
+  // JSON text the gate accepted without building the resolved world: it is
+  // built from the text on first use of `resolved` / `resolved_json`.
+  std::optional<std::string> pending_text;
+  conjure::Limits limits;
+  std::mutex resolving;  // two threads may ask at once; the GIL is released meanwhile
+
+  const Json& resolved() {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(resolving);
+    if (pending_text) {
+      result.resolved = conjure::resolve_text(*pending_text, limits);
+      pending_text.reset();
+    }
+    return result.resolved;
+  }
 };
 
 std::vector<std::shared_ptr<conjure::ExternalLint>> plugins_arg(py::handle plugins) {
@@ -245,19 +261,21 @@ void init_kernel(py::module_& m) {
           "Every finding as a dict {lint, severity, path, message, loc?}, in the stable order.")
       .def_property_readonly(
           "resolved",
-          [](const PyGateResult& r) -> py::object {
-            if (r.result.resolved.is_null()) return py::none();
-            return conjure_py::from_json(r.result.resolved);
+          [](PyGateResult& r) -> py::object {
+            const Json& resolved = r.resolved();
+            if (resolved.is_null()) return py::none();
+            return conjure_py::from_json(resolved);
           },
           "The resolved world (slots filled, from normalised) when ok, else None.")
       .def_property_readonly(
           "resolved_json",
-          [](const PyGateResult& r) -> py::object {
-            if (r.result.resolved.is_null()) return py::none();
+          [](PyGateResult& r) -> py::object {
+            const Json& resolved = r.resolved();
+            if (resolved.is_null()) return py::none();
             std::string text;
             {
               py::gil_scoped_release release;
-              text = conjure::serialise(r.result.resolved);
+              text = conjure::serialise(resolved);
             }
             return py::str(text);
           },
@@ -277,17 +295,37 @@ void init_kernel(py::module_& m) {
         PyObject* p = world.ptr();
         if (PyUnicode_Check(p) || PyBytes_Check(p) || PyByteArray_Check(p)) {
           std::string text = conjure_py::text_arg(world, "world");
-          py::gil_scoped_release release;
-          out->result = conjure::run_gate_text(text, options);
+          // Plugins read the resolved world, so with none it waits until asked for.
+          options.resolve = !options.plugins.empty();
+          {
+            py::gil_scoped_release release;
+            out->result = conjure::run_gate_text(text, options);
+          }
+          if (out->result.ok && !options.resolve) {
+            out->pending_text = std::move(text);
+            out->limits = options.limits;
+          }
         } else {
           Json doc = conjure_py::world_arg(world, options.limits);
           py::gil_scoped_release release;
-          out->result = conjure::run_gate(doc, options);
+          out->result = conjure::run_gate(std::move(doc), options);
         }
         return out;
       },
       py::arg("world"), py::arg("limits") = py::none(), py::arg("plugins") = py::none(),
       "Runs the kernel gate on a world (a dict, or JSON text as str/bytes).");
+
+  m.def(
+      "read_only",
+      [](py::handle text, py::handle limits) {
+        std::string owned = conjure_py::text_arg(text, "text");
+        conjure::Limits lim = conjure_py::limits_arg(limits);
+        py::gil_scoped_release release;
+        return conjure::read_text_only(owned, lim);
+      },
+      py::arg("text"), py::arg("limits") = py::none(),
+      "Reads JSON text with the gate's fast reader (simdjson) and discards it (GIL "
+      "released); False when the reader refuses the text. For measuring the gate.");
 
   m.def(
       "lint_catalogue",

@@ -13,7 +13,7 @@ ok() { printf '%s ok%s %s\n' "$c_green" "$c_off" "$*"; }
 die() { printf '%serror:%s %s\n' "$c_red" "$c_off" "$*" >&2; exit 1; }
 
 DEB_PACKAGES=(cmake ninja-build g++ ccache pkg-config nlohmann-json3-dev libgtest-dev
-              libsqlite3-dev libssl-dev libturbojpeg0-dev)
+              libsqlite3-dev libssl-dev libturbojpeg0-dev libsimdjson-dev)
 DEB_TEST_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 ensure_debian_packages() {

@@ -105,13 +105,13 @@ std::string fill(const std::vector<Segment>& segs, const std::vector<Slot>& slot
   return out;
 }
 
-Json slot_loc(const std::string& field, const std::string& templ, const std::string& slot,
+Json slot_loc(const std::string& field, std::string_view templ, std::string_view slot,
               const Json& fill_value) {
   return Json{{"field", field}, {"template", templ}, {"slot", slot}, {"fill", fill_value}};
 }
 
 void check_refs(std::vector<Segment>& segs, const Model& m, Context& cx, const std::string& path,
-                const std::string& templ) {
+                std::string_view templ) {
   for (Segment& seg : segs) {
     if (!seg.is_slot) continue;
     auto it = m.slot_index.find(seg.text);
@@ -123,7 +123,7 @@ void check_refs(std::vector<Segment>& segs, const Model& m, Context& cx, const s
              path + " uses {" + std::string(seg.text) + "} but scene.slots defines no slot '" +
                  std::string(seg.text) + "'; define it in scene.slots, or write {{" +
                  std::string(seg.text) + "}} for literal braces",
-             slot_loc(path, templ, std::string(seg.text), Json()));
+             slot_loc(path, templ, seg.text, Json()));
   }
 }
 
@@ -144,14 +144,12 @@ void compile(Model& m, Context& cx) {
 
   // 1. Parse templates and resolve references.
   for (Slot& s : m.slots) {
-    const std::string& raw = s.node->get_ref<const std::string&>();
-    s.segments = parse_template(raw);
-    check_refs(s.segments, m, cx, s.path, raw);
+    s.segments = parse_template(s.raw);
+    check_refs(s.segments, m, cx, s.path, s.raw);
   }
   for (ProseField& f : m.prose) {
-    const std::string& raw = f.node->get_ref<const std::string&>();
-    f.segments = parse_template(raw);
-    check_refs(f.segments, m, cx, f.path, raw);
+    f.segments = parse_template(f.raw);
+    check_refs(f.segments, m, cx, f.path, f.raw);
   }
 
   // 2. Slot cycles.
@@ -186,8 +184,7 @@ void compile(Model& m, Context& cx) {
       cx.error("slot-cycle", s.path,
                "slot '" + s.name + "' uses {" + t.name + "}, which fills back into '" + s.name +
                    "' (cycle: " + names + "); rewrite one of them as plain prose",
-               slot_loc(s.path, s.node->get_ref<const std::string&>(), t.name,
-                        t.node->get_ref<const std::string&>()));
+               slot_loc(s.path, s.raw, t.name, t.raw));
     }
   }
 
@@ -217,7 +214,7 @@ void compile(Model& m, Context& cx) {
   }
   for (std::size_t i = 0; i < ns; ++i) {
     const Slot& s = m.slots[i];
-    std::uint64_t raw = count_code_points(s.node->get_ref<const std::string&>());
+    std::uint64_t raw = count_code_points(s.raw);
     if (raw > max_chars) {
       cx.error("limit", s.path,
                s.path + " is " + std::to_string(raw) + " characters, over the limit of " +
@@ -235,7 +232,7 @@ void compile(Model& m, Context& cx) {
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < m.prose.size(); ++i) {
     ProseField& f = m.prose[i];
-    std::uint64_t raw = count_code_points(f.node->get_ref<const std::string&>());
+    std::uint64_t raw = count_code_points(f.raw);
     Size z = template_size(f.segments, sizes);
     field_sizes[i] = z;
     if (raw > max_chars) {
@@ -268,7 +265,7 @@ void compile(Model& m, Context& cx) {
   for (std::size_t i = 0; i < m.prose.size(); ++i) {
     ProseField& f = m.prose[i];
     if (!f.fillable) continue;
-    const std::string& raw = f.node->get_ref<const std::string&>();
+    std::string_view raw = f.raw;
     bool has_slot = std::any_of(f.segments.begin(), f.segments.end(),
                                 [](const Segment& seg) { return seg.is_slot; });
     if (!has_slot && raw.size() == field_sizes[i].bytes) {

@@ -235,10 +235,10 @@ void lint_doctrine(const Model& m, Context& cx) {
   std::vector<Word> words;
   std::vector<Matcher::Hit> hits;
   for (const ProseField& f : m.prose) {
-    lint_text(f.node->get_ref<const std::string&>(), f.path, f.override_prose, cx, buf, words, hits);
+    lint_text(f.raw, f.path, f.override_prose, cx, buf, words, hits);
   }
   for (const Slot& s : m.slots) {
-    lint_text(s.node->get_ref<const std::string&>(), s.path, false, cx, buf, words, hits);
+    lint_text(s.raw, s.path, false, cx, buf, words, hits);
   }
 }
 
@@ -258,7 +258,7 @@ void lint_budget(const Model& m, Context& cx) {
           ok = false;
           return;
         }
-        const std::string& t = f.text();
+        std::string_view t = f.text();
         if (t.empty()) return;
         if (!composed.empty()) composed += ", ";
         composed += t;

@@ -1,6 +1,7 @@
 // Private to the kernel gate: the typed model of a world that the lints run on.
-// The model points into the gate's normalised working copy of the document, so
-// prose is never copied and the resolved world is that same copy with slots filled.
+// One model, filled by one builder from either reader: the parsed JSON document
+// (run_gate) or the fast reader's document (run_gate_text). Prose is never
+// copied: every text is a view into the reader's document, which outlives the model.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,10 @@
 #include "conjure/kernel/diagnostic.hpp"
 #include "conjure/kernel/tokenizer.hpp"
 #include "conjure/world/limits.hpp"
+
+namespace simdjson::dom {
+class element;
+}  // namespace simdjson::dom
 
 namespace conjure::kernel {
 
@@ -31,7 +36,8 @@ struct Segment {
 
 struct ProseField {
   std::string path;           // state[cellar].base, event[Open door].detail, ...
-  Json* node = nullptr;       // the string in the working copy
+  std::string_view raw;       // the text as written (escapes of JSON undone)
+  Json* site = nullptr;       // the string in a JSON document to fill (run_gate only)
   Owner owner = Owner::kState;
   std::size_t owner_index = 0;  // state / event / cutscene index
   bool override_prose = false;  // prose of an `override` event (lethal-override)
@@ -41,15 +47,13 @@ struct ProseField {
   std::string filled;           // the text with slots filled, when fillable and not verbatim
 
   // The compiled text (only meaningful when fillable).
-  const std::string& text() const {
-    return verbatim ? node->get_ref<const std::string&>() : filled;
-  }
+  std::string_view text() const { return verbatim ? raw : std::string_view(filled); }
 };
 
 struct Slot {
   std::string name;
   std::string path;             // scene.slots.<name>
-  const Json* node = nullptr;   // the string value
+  std::string_view raw;         // the string value
   std::vector<Segment> segments;
   bool defined_ok = false;      // a string value
 };
@@ -141,8 +145,11 @@ std::string quote(std::string_view s);                // 'text', clipped for mes
 // 1–64 chars of [A-Za-z0-9_.-]), or 0 when s[i] does not start one.
 std::size_t slot_ref_length(std::string_view s, std::size_t i) noexcept;
 
-// model.cpp: builds the model from the normalised working copy; `schema` errors.
+// model.cpp: builds the model and reports `schema` errors, from a parsed JSON
+// document (normalised; ProseField::site points into it) or from the fast
+// reader's document (simdjson; a single-string `from` reads as a one-item list).
 void build_model(Json& world, Model& model, Context& cx);
+void build_model(const simdjson::dom::element& world, Model& model, Context& cx);
 
 // compile.cpp: parses templates, checks slots (undefined, cycles, limits), fills.
 void compile(Model& model, Context& cx);
