@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from typing import Any, TextIO
 
@@ -31,41 +30,15 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _serve(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
-    import uvicorn
+    from conjure.server import runner
 
     settings = _settings(args)
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     workers = args.workers or settings.workers
-    if args.data_dir:
-        os.environ["CONJURE_DATA_DIR"] = str(args.data_dir)  # the workers build their settings from the environment
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.server_secret()  # created once here, before workers race for it
     out.write(f"conjure serving {settings.database_path} on http://{host}:{port} ({workers} worker(s))\n")
     out.flush()
-    import copy
-
-    from uvicorn.config import LOGGING_CONFIG
-
-    log_config = copy.deepcopy(LOGGING_CONFIG)
-    log_config["formatters"]["json_lines"] = {"format": "%(message)s"}
-    log_config["handlers"]["conjure_access"] = {
-        "formatter": "json_lines", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"}
-    log_config["loggers"]["conjure.access"] = {"handlers": ["conjure_access"], "level": "INFO", "propagate": False}
-    log_config["loggers"]["conjure"] = {"handlers": ["default"], "level": settings.log_level.upper(), "propagate": False}
-    uvicorn.run(
-        "conjure.server:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        access_log=False,  # the app writes its own structured access log
-        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
-        proxy_headers=False,
-        log_config=log_config,
-    )
-    return 0
+    return runner.serve(settings, host, port, workers=workers)
 
 
 def _store(args: argparse.Namespace) -> Any:
