@@ -60,7 +60,7 @@ void init_errors(py::module_& m) {
   m.def("error_code_names", []() {
     py::list names;
     for (int c = static_cast<int>(conjure::ErrorCode::kBadInput);
-         c <= static_cast<int>(conjure::ErrorCode::kInternal); ++c) {
+         c <= static_cast<int>(conjure::ErrorCode::kCapacity); ++c) {
       names.append(conjure::error_code_name(static_cast<conjure::ErrorCode>(c)));
     }
     return names;

@@ -15,6 +15,7 @@
 #include "conjure/kernel/gate.hpp"
 #include "conjure/world/world.hpp"
 #include "json_convert.hpp"
+#include "plugins.hpp"
 
 namespace py = pybind11;
 using conjure::Diagnostic;
@@ -242,6 +243,10 @@ py::dict lint_info_dict(const conjure::LintInfo& info) {
 }
 
 }  // namespace
+
+std::vector<std::shared_ptr<conjure::ExternalLint>> conjure_py::plugins_arg(py::handle plugins) {
+  return ::plugins_arg(plugins);
+}
 
 void init_kernel(py::module_& m) {
   py::class_<PyGateResult>(m, "GateResult", "What the kernel gate decided about a world.")

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "conjure/store/errors.hpp"
 #include "conjure/store/store.hpp"
 #include "json_convert.hpp"
+#include "plugins.hpp"
 
 namespace py = pybind11;
 using conjure::Json;
@@ -109,7 +111,7 @@ class PyStore {
     store_ = conjure::open_store(path, o);
   }
   conjure::Store& operator*() {
-    if (!store_) throw conjure::Error(conjure::ErrorCode::kBadInput, "the store is closed");
+    if (!store_) throw conjure::Error(conjure::ErrorCode::kStorage, "the store is closed");
     return *store_;
   }
   void close() {
@@ -134,10 +136,62 @@ py::object call(F&& fn) {
   return conjure_py::from_json(out);
 }
 
-conjure::GateOptions gate_of(py::handle limits) {
+// The gate of a store write: limits and plugin lints (run inside the write
+// transaction; each takes the GIL while it runs).
+conjure::GateOptions gate_of(py::handle limits, py::handle plugins) {
   conjure::GateOptions g;
   g.limits = conjure_py::limits_arg(limits);
+  g.plugins = conjure_py::plugins_arg(plugins);
   return g;
+}
+
+Json session_info_json(const conjure::SessionInfo& s) {
+  Json out = {{"sessionId", s.id},      {"app", s.app_id},       {"mode", s.mode},
+              {"world", s.world_id},    {"player", s.player_id}, {"origin", opt_str(s.origin)},
+              {"status", s.status},     {"expiresAt", s.expires_at}};
+  if (s.seconds_used >= 0) out["secondsUsed"] = s.seconds_used;
+  return out;
+}
+
+Json claims_json(const conjure::SessionClaims& c) {
+  Json out = {{"app", c.app}, {"mode", c.mode}, {"world", c.world}, {"player", c.player},
+              {"exp", c.exp}, {"jti", c.jti},   {"kid", c.kid}};
+  if (!c.origin.empty()) out["origin"] = c.origin;
+  return out;
+}
+
+// Claims as verify_session_token returned them (a dict).
+conjure::SessionClaims claims_arg(py::handle obj) {
+  Json j = conjure_py::to_json(obj, 4, "claims");
+  auto str = [&](const char* k, bool required) {
+    auto it = j.find(k);
+    if (it == j.end() || it->is_null()) {
+      if (required) throw conjure::Error(conjure::ErrorCode::kBadInput, std::string("claims.") + k + ": missing");
+      return std::string();
+    }
+    if (!it->is_string()) throw conjure::Error(conjure::ErrorCode::kBadInput, std::string("claims.") + k + ": a string");
+    return it->get<std::string>();
+  };
+  if (!j.is_object()) throw conjure::Error(conjure::ErrorCode::kBadInput, "claims: the dict verify_session_token returned");
+  conjure::SessionClaims c;
+  c.app = str("app", true);
+  c.mode = str("mode", true);
+  c.world = str("world", true);
+  c.player = str("player", true);
+  c.jti = str("jti", true);
+  c.kid = str("kid", false);
+  c.origin = str("origin", false);
+  auto exp = j.find("exp");
+  if (exp == j.end() || !exp->is_number_integer()) throw conjure::Error(conjure::ErrorCode::kBadInput, "claims.exp: an integer");
+  c.exp = exp->get<std::int64_t>();
+  return c;
+}
+
+std::int64_t now_arg(py::handle now) {
+  if (now.is_none()) return 0;
+  double v = py::cast<double>(now);
+  if (!(v >= 1.0 && v < 1e12)) throw conjure::Error(conjure::ErrorCode::kBadInput, "now: unix seconds");
+  return static_cast<std::int64_t>(v);
 }
 
 }  // namespace
@@ -161,12 +215,12 @@ void init_store(py::module_& m) {
       .def("path", [](S& s) { return (*s).path(); })
       // ---- worlds
       .def("create_world",
-           [](S& s, const std::string& app, const std::string& mode, py::handle world, py::handle limits) {
-             auto gate = gate_of(limits);
+           [](S& s, const std::string& app, const std::string& mode, py::handle world, py::handle limits, py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
              Json doc = conjure_py::world_arg(world, gate.limits);
              return call([&] { return graph_write_json((*s).create_world(scope_of(app, mode), doc, gate), false); });
            },
-           py::arg("app_id"), py::arg("mode"), py::arg("world"), py::arg("limits") = py::none())
+           py::arg("app_id"), py::arg("mode"), py::arg("world"), py::arg("limits") = py::none(), py::arg("plugins") = py::none())
       .def("get_world_info",
            [](S& s, const std::string& app, const std::string& mode, const std::string& id) {
              return call([&] { return world_info_json((*s).get_world_info(scope_of(app, mode), id)); });
@@ -184,43 +238,45 @@ void init_store(py::module_& m) {
            })
       .def("patch_world",
            [](S& s, const std::string& app, const std::string& mode, const std::string& id, py::handle patch,
-              const std::string& expected_rev, py::handle limits) {
-             auto gate = gate_of(limits);
+              const std::string& expected_rev, py::handle limits, py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
              Json p = conjure_py::to_json(patch, kMaxDepth, "patch");
              return call([&] { return graph_write_json((*s).patch_world(scope_of(app, mode), id, p, expected_rev, gate), false); });
            },
            py::arg("app_id"), py::arg("mode"), py::arg("world_id"), py::arg("patch"), py::arg("expected_rev") = "",
-           py::arg("limits") = py::none())
+           py::arg("limits") = py::none(), py::arg("plugins") = py::none())
       .def("delete_world",
-           [](S& s, const std::string& app, const std::string& mode, const std::string& id) {
+           [](S& s, const std::string& app, const std::string& mode, const std::string& id,
+              const std::string& expected_rev) {
              py::gil_scoped_release release;
-             (*s).delete_world(scope_of(app, mode), id);
-           })
+             (*s).delete_world(scope_of(app, mode), id, expected_rev);
+           },
+           py::arg("app_id"), py::arg("mode"), py::arg("world_id"), py::arg("expected_rev") = "")
       .def("fork_world",
            [](S& s, const std::string& app, const std::string& mode, const std::string& id, const std::string& name,
-              py::handle limits) {
-             auto gate = gate_of(limits);
+              py::handle limits, py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
              return call([&] { return graph_write_json((*s).fork_world(scope_of(app, mode), id, name, gate), false); });
            },
-           py::arg("app_id"), py::arg("mode"), py::arg("world_id"), py::arg("name") = "", py::arg("limits") = py::none())
+           py::arg("app_id"), py::arg("mode"), py::arg("world_id"), py::arg("name") = "", py::arg("limits") = py::none(), py::arg("plugins") = py::none())
       .def("apply_ops",
            [](S& s, const std::string& app, const std::string& mode, const std::string& id, py::handle ops,
-              const std::string& expected_rev, py::handle limits) {
-             auto gate = gate_of(limits);
+              const std::string& expected_rev, py::handle limits, py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
              Json o = conjure_py::to_json(ops, kMaxDepth, "ops");
              return call([&] { return graph_write_json((*s).apply_ops(scope_of(app, mode), id, o, expected_rev, gate), true); });
            },
            py::arg("app_id"), py::arg("mode"), py::arg("world_id"), py::arg("ops"), py::arg("expected_rev") = "",
-           py::arg("limits") = py::none())
+           py::arg("limits") = py::none(), py::arg("plugins") = py::none())
       .def("put_world",
            [](S& s, const std::string& app, const std::string& mode, const std::string& id, py::handle world,
-              const std::string& expected_rev, py::handle limits) {
-             auto gate = gate_of(limits);
+              const std::string& expected_rev, py::handle limits, py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
              Json doc = conjure_py::world_arg(world, gate.limits);
              return call([&] { return graph_write_json((*s).put_world(scope_of(app, mode), id, doc, expected_rev, gate), false); });
            },
            py::arg("app_id"), py::arg("mode"), py::arg("world_id"), py::arg("world"), py::arg("expected_rev") = "",
-           py::arg("limits") = py::none())
+           py::arg("limits") = py::none(), py::arg("plugins") = py::none())
       // ---- versions
       .def("snapshot",
            [](S& s, const std::string& app, const std::string& mode, const std::string& id, const std::string& parent,
@@ -247,12 +303,12 @@ void init_store(py::module_& m) {
            })
       .def("checkout",
            [](S& s, const std::string& app, const std::string& mode, const std::string& id, const std::string& vid,
-              const std::string& expected_rev, py::handle limits) {
-             auto gate = gate_of(limits);
+              const std::string& expected_rev, py::handle limits, py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
              return call([&] { return graph_write_json((*s).checkout(scope_of(app, mode), id, vid, expected_rev, gate), false); });
            },
            py::arg("app_id"), py::arg("mode"), py::arg("world_id"), py::arg("version_id"), py::arg("expected_rev") = "",
-           py::arg("limits") = py::none())
+           py::arg("limits") = py::none(), py::arg("plugins") = py::none())
       .def("diff",
            [](S& s, const std::string& app, const std::string& mode, const std::string& id, const std::string& a,
               const std::string& b) { return call([&] { return (*s).diff(scope_of(app, mode), id, a, b); }); })
@@ -292,6 +348,22 @@ void init_store(py::module_& m) {
            [](S& s, const std::string& app, const std::string& key_id) {
              return call([&] { return key_json((*s).revoke_key(app, key_id)); });
            })
+      .def("find_user",
+           [](S& s, const std::string& email) {
+             return call([&] {
+               auto u = (*s).find_user(email);
+               return u ? user_json(*u) : Json(nullptr);
+             });
+           })
+      .def("issue_user_token",
+           [](S& s, const std::string& user_id, std::int64_t ttl) {
+             return call([&] {
+               auto t = (*s).issue_user_token(user_id, ttl);
+               return Json{{"token", t.token}, {"expiresAt", t.expires_at}};
+             });
+           })
+      .def("verify_user_token",
+           [](S& s, const std::string& token) { return call([&] { return user_json((*s).verify_user_token(token)); }); })
       .def("verify_key", [](S& s, const std::string& key) { return call([&] { return key_json((*s).verify_key(key)); }); })
       // ---- idempotency
       .def("idem_begin",
@@ -394,6 +466,71 @@ void init_store(py::module_& m) {
            [](S& s, const std::string& app, const std::string& id) {
              py::gil_scoped_release release;
              (*s).delete_webhook(app, id);
+           })
+      .def("get_webhook",
+           [](S& s, const std::string& id) { return call([&] { return endpoint_json((*s).get_webhook(id)); }); })
+      // ---- play sessions
+      .def("rotate_session_key", [](S& s) { return call([&] { return Json((*s).rotate_session_key()); }); })
+      .def("mint_session_token",
+           [](S& s, const std::string& app, const std::string& mode, const std::string& world,
+              const std::string& player, const std::string& origin, int ttl) {
+             return call([&] {
+               auto t = (*s).mint_session_token(scope_of(app, mode), world, player, origin, ttl);
+               return Json{{"token", t.token}, {"expiresAt", t.expires_at}, {"jti", t.jti}};
+             });
+           })
+      .def("verify_session_token",
+           [](S& s, const std::string& token, const std::string& origin, py::handle now) {
+             std::int64_t at = now_arg(now);
+             return call([&] { return claims_json((*s).verify_session_token(token, origin, at)); });
+           },
+           py::arg("token"), py::arg("origin") = "", py::arg("now") = py::none())
+      .def("admit_session",
+           [](S& s, py::handle claims, int app_cap, int global_cap, int minutes) {
+             auto c = claims_arg(claims);
+             return call([&] {
+               auto a = (*s).admit_session(c, app_cap, global_cap, minutes);
+               return Json{{"sessionId", a.session_id},
+                           {"connectToken", a.connect_token},
+                           {"connectExpiresAt", a.connect_expires_at},
+                           {"expiresAt", a.expires_at}};
+             });
+           })
+      .def("consume_connect_token",
+           [](S& s, const std::string& token, py::handle now) {
+             std::int64_t at = now_arg(now);
+             return call([&] { return session_info_json((*s).consume_connect_token(token, at)); });
+           },
+           py::arg("token"), py::arg("now") = py::none())
+      .def("bind_session",
+           [](S& s, const std::string& id, py::handle claims) {
+             auto c = claims_arg(claims);
+             return call([&] {
+               auto r = (*s).bind_session(id, c);
+               return Json{{"sessionId", r.id}, {"status", r.status}};
+             });
+           })
+      .def("settle_session",
+           [](S& s, const std::string& id, std::int64_t seconds_used, py::handle claims) {
+             std::optional<conjure::SessionClaims> c;
+             if (!claims.is_none()) c = claims_arg(claims);
+             return call([&] {
+               auto r = (*s).settle_session(id, seconds_used, c ? &*c : nullptr);
+               return Json{{"sessionId", r.id}, {"status", r.status}, {"secondsUsed", r.seconds_used}};
+             });
+           },
+           py::arg("session_id"), py::arg("seconds_used") = -1, py::arg("claims") = py::none())
+      .def("reap_sessions",
+           [](S& s, py::handle now) {
+             std::int64_t at = now_arg(now);
+             py::gil_scoped_release release;
+             return (*s).reap_sessions(at);
+           },
+           py::arg("now") = py::none())
+      .def("settle_all_active",
+           [](S& s, const std::string& reason) {
+             py::gil_scoped_release release;
+             return (*s).settle_all_active(reason);
            })
       .def("enqueue_event",
            [](S& s, const std::string& app, const std::string& mode, const std::string& type, py::handle data) {

@@ -15,6 +15,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kForbidden: return "forbidden";
     case ErrorCode::kStorage: return "storage";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kCapacity: return "concurrency_cap";
   }
   return "internal";
 }

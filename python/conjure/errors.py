@@ -23,6 +23,7 @@ __all__ = [
     "ForbiddenError",
     "StorageError",
     "InternalError",
+    "CapacityError",
 ]
 
 
@@ -139,6 +140,12 @@ class InternalError(ConjureError):
     default_code = "internal"
 
 
+class CapacityError(ConjureError):
+    """A concurrency cap is full (the app's or the server's): nothing was admitted; retry later."""
+
+    default_code = "concurrency_cap"
+
+
 CLASS_BY_CODE: dict[str, type[ConjureError]] = {
     cls.default_code: cls
     for cls in (
@@ -153,6 +160,7 @@ CLASS_BY_CODE: dict[str, type[ConjureError]] = {
         ForbiddenError,
         StorageError,
         InternalError,
+        CapacityError,
     )
 }
 

@@ -11,6 +11,12 @@ or processes at once. World calls act within one scope, an ``(app_id, mode)``
 pair; a world of another scope is :class:`~conjure.errors.NotFoundError`.
 ``Store(path)`` uses the scope ``("local", "test")`` unless told otherwise, and
 ``store.scoped(app_id, mode)`` gives a view of the same store in another scope.
+
+Play sessions follow RUNTIME.md's two-token rule: a scoped view mints session
+tokens (``st_…``) for a world; :meth:`Store.verify_session_token`,
+:meth:`Store.admit_session`, :meth:`Store.consume_connect_token`,
+:meth:`Store.bind_session` and :meth:`Store.settle_session` take them from there.
+The signing keys never leave the store.
 """
 
 from __future__ import annotations
@@ -30,6 +36,18 @@ def _s(value: str | None) -> str:
     return "" if value is None else value
 
 
+def _plugin_list(plugins: Any) -> list[Any]:
+    """``True``: the active plugin lints (:func:`conjure.plugins.active_plugins`), now;
+    ``None``/``False``: none; else the given lints."""
+    if plugins is True:
+        from conjure.plugins import active_plugins
+
+        return active_plugins()
+    if plugins is None or plugins is False:
+        return []
+    return list(plugins)
+
+
 class Store:
     """A conjure store on one SQLite file.
 
@@ -44,6 +62,9 @@ class Store:
         max_bytes: a cap on the file size (0: none); past it writes raise StorageError.
         default_meter_limit: the daily limit of a usage meter unless set per app.
         limits: a ``conjure._core.Limits`` for the gate (None: the defaults).
+        plugins: the plugin lints every gated write runs inside its transaction:
+            ``True`` (default) the active ones of :mod:`conjure.plugins`, looked up at
+            each write; ``False``/``None`` none; or a list of lints.
 
     Raises:
         StorageError: the file is corrupt, not a conjure store, or from a newer version.
@@ -61,6 +82,7 @@ class Store:
         max_bytes: int = 0,
         default_meter_limit: int = 1000,
         limits: Any = None,
+        plugins: Any = True,
     ) -> None:
         self._native = _core.Store(
             os.fspath(path),
@@ -74,6 +96,7 @@ class Store:
         self.app_id = app_id
         self.mode = mode
         self._limits = limits
+        self._plugins = plugins
 
     # ------------------------------------------------------------ lifecycle
     @property
@@ -87,12 +110,13 @@ class Store:
         view._native = self._native
         view._path = self._path
         view._limits = self._limits
+        view._plugins = self._plugins
         view.app_id = app_id
         view.mode = mode
         return view
 
     def close(self) -> None:
-        """Closes the store; later calls raise BadInputError."""
+        """Closes the store; later calls raise StorageError."""
         self._native.close()
 
     def __enter__(self) -> Store:
@@ -104,13 +128,16 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self._path!r}, app_id={self.app_id!r}, mode={self.mode!r})"
 
+    def _lints(self) -> list[Any]:
+        return _plugin_list(self._plugins)
+
     # ------------------------------------------------------------ worlds
     def create_world(self, world: World | str | bytes) -> dict[str, Any]:
         """Creates a world from a document (dict or JSON text); the store assigns its ``id``.
 
         Returns ``{world, diagnostics, rev}``. Raises GateError when the gate refuses it.
         """
-        return self._native.create_world(self.app_id, self.mode, world, self._limits)
+        return self._native.create_world(self.app_id, self.mode, world, self._limits, self._lints())
 
     import_world = create_world
 
@@ -146,11 +173,17 @@ class Store:
         """Changes metadata (name, description, cover, visibility; None deletes a field)."""
         body = dict(patch or {})
         body.update(fields)
-        return self._native.patch_world(self.app_id, self.mode, world_id, body, _s(expected_rev), self._limits)
+        return self._native.patch_world(
+            self.app_id, self.mode, world_id, body, _s(expected_rev), self._limits, self._lints()
+        )
 
-    def delete_world(self, world_id: str) -> None:
-        """Deletes the world: every later call on it raises NotFoundError."""
-        self._native.delete_world(self.app_id, self.mode, world_id)
+    def delete_world(self, world_id: str, expected_rev: str | None = None) -> None:
+        """Deletes the world: every later call on it raises NotFoundError.
+
+        With ``expected_rev`` the delete is a compare-and-delete: ConflictError (and
+        nothing deleted) when the world is no longer at that rev.
+        """
+        self._native.delete_world(self.app_id, self.mode, world_id, _s(expected_rev))
 
     def fork_world(self, world_id: str, name: str | None = None) -> dict[str, Any]:
         """Copies an own world (or another app's public one) into a new private world.
@@ -158,18 +191,22 @@ class Store:
         The copy shares its content with the source by reference and starts with
         one version. Returns the new world's ``{world, diagnostics, rev, head}``.
         """
-        return self._native.fork_world(self.app_id, self.mode, world_id, _s(name), self._limits)
+        return self._native.fork_world(self.app_id, self.mode, world_id, _s(name), self._limits, self._lints())
 
     def apply_ops(self, world_id: str, ops: list[dict[str, Any]], expected_rev: str | None = None) -> dict[str, Any]:
         """Applies a batch of graph ops, then the gate once; ``{world, diagnostics, rev, applyErrors}``.
 
         Raises ConflictError when ``expected_rev`` is given and is not the current rev.
         """
-        return self._native.apply_ops(self.app_id, self.mode, world_id, ops, _s(expected_rev), self._limits)
+        return self._native.apply_ops(
+            self.app_id, self.mode, world_id, ops, _s(expected_rev), self._limits, self._lints()
+        )
 
     def put_world(self, world_id: str, world: World | str | bytes, expected_rev: str | None = None) -> dict[str, Any]:
         """Replaces the whole working graph (gated); the world keeps its id."""
-        return self._native.put_world(self.app_id, self.mode, world_id, world, _s(expected_rev), self._limits)
+        return self._native.put_world(
+            self.app_id, self.mode, world_id, world, _s(expected_rev), self._limits, self._lints()
+        )
 
     # ------------------------------------------------------------ versions
     def snapshot(self, world_id: str, parent_version_id: str | None = None, message: str = "") -> dict[str, Any]:
@@ -186,7 +223,9 @@ class Store:
 
     def checkout(self, world_id: str, version_id: str, expected_rev: str | None = None) -> dict[str, Any]:
         """Sets the working graph to a version and moves HEAD there, atomically, with a new rev."""
-        return self._native.checkout(self.app_id, self.mode, world_id, version_id, _s(expected_rev), self._limits)
+        return self._native.checkout(
+            self.app_id, self.mode, world_id, version_id, _s(expected_rev), self._limits, self._lints()
+        )
 
     def diff(self, world_id: str, a: str, b: str) -> dict[str, Any]:
         """Structural diff of two versions: states, events, entrance and slots added, removed, changed."""
@@ -222,6 +261,21 @@ class Store:
 
     def revoke_key(self, app_id: str, key_id: str) -> dict[str, Any]:
         return self._native.revoke_key(app_id, key_id)
+
+    def find_user(self, email: str) -> dict[str, Any] | None:
+        """The user with this email (case-insensitive), or None."""
+        return self._native.find_user(email)
+
+    def issue_user_token(self, user_id: str, ttl_seconds: int = 7 * 24 * 3600) -> dict[str, Any]:
+        """``{token: "us_…", expiresAt}``: a user session token signed inside the core.
+
+        NotFoundError for an unknown user; BadInputError for a ttl outside 60 s .. 366 days.
+        """
+        return self._native.issue_user_token(user_id, ttl_seconds)
+
+    def verify_user_token(self, token: str) -> dict[str, Any]:
+        """The user of a valid ``us_…`` token; UnauthorizedError for a bad, expired or forged one."""
+        return self._native.verify_user_token(token)
 
     def verify_key(self, key: str) -> dict[str, Any]:
         """The metadata of a live key; UnauthorizedError for an unknown or revoked one."""
@@ -286,6 +340,10 @@ class Store:
     def delete_webhook(self, app_id: str, webhook_id: str) -> None:
         self._native.delete_webhook(app_id, webhook_id)
 
+    def get_webhook(self, webhook_id: str) -> dict[str, Any]:
+        """A live endpoint by id, with its ``appId`` (any app: the caller checks ownership)."""
+        return self._native.get_webhook(webhook_id)
+
     def enqueue_event(self, type: str, data: Any) -> dict[str, Any]:
         """Records an event and a pending delivery per subscribed endpoint, atomically."""
         return self._native.enqueue_event(self.app_id, self.mode, type, data)
@@ -300,6 +358,75 @@ class Store:
         self, app_id: str, webhook_id: str, limit: int = 20, cursor: str | None = None
     ) -> dict[str, Any]:
         return self._native.list_deliveries(app_id, webhook_id, limit, _s(cursor))
+
+    # ------------------------------------------------------------ play sessions
+    def rotate_session_key(self) -> str:
+        """Adds a new current session-token signing key; tokens of older keys stay valid until they expire.
+
+        Returns the new key's ``kid``.
+        """
+        return self._native.rotate_session_key()
+
+    def mint_session_token(
+        self, world_id: str, player_id: str, origin: str | None = None, ttl_seconds: int = 600
+    ) -> dict[str, Any]:
+        """``{token: "st_…", expiresAt, jti}`` for one player of a world of this scope.
+
+        The token carries ``{app, mode, world, player, origin?, exp, jti, kid}``, signed
+        with HMAC-SHA256. NotFoundError for a world outside the scope; BadInputError
+        for ``ttl_seconds`` outside 1..3600. Charges no meter (the caller meters mints).
+        """
+        return self._native.mint_session_token(self.app_id, self.mode, world_id, player_id, _s(origin), ttl_seconds)
+
+    def verify_session_token(self, token: str, origin: str | None = None, *, now: float | None = None) -> dict[str, Any]:
+        """The claims of a valid session token (any scope).
+
+        UnauthorizedError for a malformed, forged, unknown-key or expired token;
+        ForbiddenError when it is bound to an origin other than ``origin``.
+        ``now`` (unix seconds) checks expiry as of another moment.
+        """
+        return self._native.verify_session_token(token, _s(origin), now)
+
+    def admit_session(self, claims: dict[str, Any], *, app_cap: int, global_cap: int, minutes: int = 10) -> dict[str, Any]:
+        """Admits a player's session in one transaction.
+
+        Returns ``{sessionId, connectToken: "ct_…", connectExpiresAt, expiresAt}``. Raises
+        CapacityError when the app's or the server's live sessions are at their cap,
+        ConflictError while this token already has a live session (it may be exchanged
+        again once that one is settled), QuotaExceededError when ``minutes`` do not fit
+        the app's ``session_minutes`` budget. Nothing is reserved on a refusal. The
+        session expires at the token's expiry or when its minutes run out, whichever is first.
+        """
+        return self._native.admit_session(claims, app_cap, global_cap, minutes)
+
+    def consume_connect_token(self, token: str, *, now: float | None = None) -> dict[str, Any]:
+        """The session a connect token opens: ``{sessionId, app, mode, world, player, origin, status, expiresAt}``.
+
+        A connect token works once, within 60 s; UnauthorizedError otherwise.
+        """
+        return self._native.consume_connect_token(token, now)
+
+    def bind_session(self, session_id: str, claims: dict[str, Any]) -> dict[str, Any]:
+        """``{sessionId, status: "bound"}`` (idempotent); NotFoundError unless the claims' app owns it."""
+        return self._native.bind_session(session_id, claims)
+
+    def settle_session(
+        self, session_id: str, seconds_used: int | None = None, claims: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Frees the slot, charges ceil(seconds / 60) of the reserved minutes and refunds the rest.
+
+        Returns ``{sessionId, status: "settled", secondsUsed}``; idempotent (a settled session
+        answers as it was settled). ``seconds_used`` None: the time since admission.
+        """
+        return self._native.settle_session(session_id, -1 if seconds_used is None else seconds_used, claims)
+
+    def reap_sessions(self, now: float | None = None) -> int:
+        """Settles sessions past their expiry and admitted ones never connected in time; how many."""
+        return self._native.reap_sessions(now)
+
+    def settle_all_active(self, reason: str = "restart") -> int:
+        """Settles every live session (call at server start: no slot outlives its server); how many."""
+        return self._native.settle_all_active(reason)
 
     # ------------------------------------------------------------ maintenance
     def check(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ enum class ErrorCode : int {
   kForbidden,      // credential lacks the right
   kStorage,        // storage fault: corrupt/foreign file, disk full, read-only
   kInternal,       // a real fault in the core
+  kCapacity,       // a concurrency cap is full (per app or global): try again later
 };
 
 // Stable snake_case name of a code ("bad_input", "parse_error", ...).

@@ -68,11 +68,12 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-std::string random_token(std::size_t bytes) {
-  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string raw = random_bytes(bytes);
+static const char* kB64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string base64url_encode(std::string_view raw) {
+  const char* alphabet = kB64Alphabet;
   std::string out;
-  out.reserve((bytes * 4 + 2) / 3);
+  out.reserve((raw.size() * 4 + 2) / 3);
   std::uint32_t acc = 0;
   int bits = 0;
   for (unsigned char c : raw) {
@@ -86,6 +87,33 @@ std::string random_token(std::size_t bytes) {
   if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 63]);
   return out;
 }
+
+bool base64url_decode(std::string_view text, std::string* out) {
+  if (text.size() % 4 == 1) return false;
+  out->clear();
+  out->reserve(text.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '-') v = 62;
+    else if (c == '_') v = 63;
+    else return false;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  // Leftover bits must be zero: one encoding per byte string.
+  return (acc & ((1u << bits) - 1)) == 0;
+}
+
+std::string random_token(std::size_t bytes) { return base64url_encode(random_bytes(bytes)); }
 
 std::string uuid4() {
   std::string b = random_bytes(16);

@@ -8,7 +8,7 @@ namespace conjure::sqlite {
 // PRAGMA application_id of a conjure store ("CJRS").
 inline constexpr int kApplicationId = 0x434A5253;
 
-inline constexpr std::array<const char*, 1> kMigrations = {
+inline constexpr std::array<const char*, 2> kMigrations = {
     // 1: the initial schema.
     R"SQL(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -184,6 +184,43 @@ CREATE TABLE delivery_attempts (
   error TEXT NOT NULL DEFAULT '',
   created_at TEXT NOT NULL);
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id);
+)SQL",
+    // 2: play sessions (RUNTIME.md "The two-token rule"): session-token signing
+    // keys (only a seed is kept; the key is HMAC(server secret, seed)) and
+    // sessions with their minute reservations and keyed-hash connect tokens.
+    R"SQL(
+CREATE TABLE session_keys (
+  seq INTEGER PRIMARY KEY,
+  kid TEXT NOT NULL UNIQUE,
+  seed BLOB NOT NULL,
+  created_unix INTEGER NOT NULL,
+  retired_unix INTEGER);
+
+CREATE TABLE sessions (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  app_id TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('test', 'live')),
+  world_id TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  origin TEXT NOT NULL DEFAULT '',
+  jti TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('admitted', 'bound', 'settled')),
+  reservation_id TEXT NOT NULL REFERENCES reservations(id),
+  minutes INTEGER NOT NULL CHECK (minutes > 0),
+  connect_hash BLOB UNIQUE,
+  connect_expires_unix INTEGER NOT NULL,
+  created_unix INTEGER NOT NULL,
+  expires_unix INTEGER NOT NULL,
+  bound_unix INTEGER,
+  settled_unix INTEGER,
+  seconds_used INTEGER,
+  settle_reason TEXT,
+  created_at TEXT NOT NULL);
+-- One live session per session token; the live ones are counted against the caps.
+CREATE UNIQUE INDEX sessions_live_jti ON sessions(jti) WHERE status <> 'settled';
+CREATE INDEX sessions_live_app ON sessions(app_id) WHERE status <> 'settled';
+CREATE INDEX sessions_live_expiry ON sessions(expires_unix) WHERE status <> 'settled';
 )SQL",
 };
 

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <list>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <set>
 #include <unordered_map>
 
@@ -742,10 +744,11 @@ class SqliteStore final : public Store {
     });
   }
 
-  void delete_world(const Scope& scope, const std::string& world_id) override {
+  void delete_world(const Scope& scope, const std::string& world_id, const std::string& expected_rev) override {
     check_scope(scope);
     write_tx([&](Conn& c) {
       WorldRow row = load_world(c, scope, world_id, false);
+      check_rev(row, expected_rev);
       c.prepare("UPDATE worlds SET deleted_at=?, updated_at=? WHERE seq=?").args(now_rfc3339(), now_rfc3339(), row.seq).run();
     });
   }
@@ -1267,7 +1270,16 @@ class SqliteStore final : public Store {
     check_meter(meter);
     if (amount <= 0 || amount > kMaxMeterAmount) throw Error(ErrorCode::kBadInput, "amount: a positive number");
     Reservation r{auth::uuid4(), app_id, meter, day_or_today(day), amount};
-    write_tx([&](Conn& c) {
+    write_tx([&](Conn& c) { reserve_in(c, r); });
+    return r;
+  }
+
+  // Reserves r.amount of r.meter inside the caller's write transaction.
+  void reserve_in(Conn& c, const Reservation& r) {
+    const std::string& app_id = r.app_id;
+    const std::string& meter = r.meter;
+    std::int64_t amount = r.amount;
+    {
       MeterState m = meter_state(c, app_id, r.day, meter);
       if (m.used + m.reserved + amount > m.limit) {
         throw Error(ErrorCode::kQuotaExceeded, "quota exceeded: " + meter + " would reach " +
@@ -1282,14 +1294,20 @@ class SqliteStore final : public Store {
       c.prepare("INSERT INTO reservations(id, app_id, day, meter, amount, state, created_at) VALUES (?,?,?,?,?,'held',?)")
           .args(r.id, app_id, r.day, meter, amount, now_rfc3339())
           .run();
-    });
-    return r;
+    }
   }
 
   MeterState settle(const std::string& reservation_id, std::int64_t used, bool refund) {
     check_id(reservation_id, "reservation");
     MeterState out;
-    write_tx([&](Conn& c) {
+    write_tx([&](Conn& c) { out = settle_in(c, reservation_id, used, refund); });
+    return out;
+  }
+
+  // Commits (or refunds) a held reservation inside the caller's write transaction.
+  MeterState settle_in(Conn& c, const std::string& reservation_id, std::int64_t used, bool refund) {
+    MeterState out;
+    {
       std::string app_id, day, meter, state;
       std::int64_t amount = 0;
       {
@@ -1312,7 +1330,7 @@ class SqliteStore final : public Store {
           .args(refund ? "refunded" : "committed", charge, reservation_id)
           .run();
       out = meter_state(c, app_id, day, meter);
-    });
+    }
     return out;
   }
 
@@ -1648,6 +1666,431 @@ class SqliteStore final : public Store {
     return page;
   }
 
+  // ------------------------------------------------ user tokens
+  // The user-token key is derived from the server secret and never leaves the core.
+  std::string user_token_key() const {
+    auto d = auth::hmac_sha256(secret_, "conjure user token v1");
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+
+  static std::string sign_b64(const std::string& key, const std::string& payload) {
+    auto d = auth::hmac_sha256(key, payload);
+    return auth::base64url_encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+  }
+
+  // Splits "<prefix><payload>.<signature>" and checks the signature in constant
+  // time; the claims object on success, nullopt otherwise. `key_of` picks the
+  // key from the (not yet trusted) claims, or returns empty for an unknown key.
+  static std::optional<Json> open_signed(const std::string& token, const char* prefix,
+                                         const std::function<std::string(const Json&)>& key_of) {
+    std::size_t plen = std::char_traits<char>::length(prefix);
+    if (token.size() > 4096 || token.compare(0, plen, prefix) != 0) return std::nullopt;
+    std::size_t dot = token.find('.', plen);
+    if (dot == std::string::npos || dot == plen || dot + 1 == token.size()) return std::nullopt;
+    std::string payload = token.substr(plen, dot - plen);
+    std::string signature = token.substr(dot + 1);
+    std::string raw;
+    if (!auth::base64url_decode(payload, &raw)) return std::nullopt;
+    Json claims;
+    try {
+      claims = Json::parse(raw);
+    } catch (const Json::exception&) {
+      return std::nullopt;
+    }
+    if (!claims.is_object()) return std::nullopt;
+    std::string key = key_of(claims);
+    if (key.empty()) return std::nullopt;
+    if (!auth::equal_ct(sign_b64(key, payload), signature)) return std::nullopt;
+    return claims;
+  }
+
+  std::optional<User> find_user(const std::string& email) override {
+    if (email.empty() || email.size() > 254) return std::nullopt;
+    std::optional<User> out;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT id, email, created_at FROM users WHERE email=?");
+      s.args(email);
+      if (s.step()) out = user_from(s);
+    });
+    return out;
+  }
+
+  UserToken issue_user_token(const std::string& user_id, std::int64_t ttl_seconds) override {
+    if (ttl_seconds < 60 || ttl_seconds > 366 * 24 * 3600) {
+      throw Error(ErrorCode::kBadInput, "ttl_seconds: between 60 seconds and 366 days");
+    }
+    get_user(user_id);  // kNotFound for an unknown user
+    std::int64_t now = unix_now(), exp = now + ttl_seconds;
+    Json claims = {{"sub", user_id}, {"iat", now}, {"exp", exp}, {"jti", auth::random_token(12)}};
+    std::string payload = auth::base64url_encode(versions::canonical(claims));
+    return UserToken{"us_" + payload + "." + sign_b64(user_token_key(), payload), format_time(exp, 0)};
+  }
+
+  User verify_user_token(const std::string& token) override {
+    const Error bad(ErrorCode::kUnauthorized, "the user token is invalid or expired");
+    std::string key = user_token_key();
+    auto claims = open_signed(token, "us_", [&](const Json&) { return key; });
+    if (!claims) throw bad;
+    auto sub = claims->find("sub");
+    auto exp = claims->find("exp");
+    if (sub == claims->end() || !sub->is_string() || exp == claims->end() || !exp->is_number_integer()) throw bad;
+    if (exp->get<std::int64_t>() <= unix_now()) throw bad;
+    try {
+      return get_user(sub->get<std::string>());
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::kNotFound) throw bad;
+      throw;
+    }
+  }
+
+  // ------------------------------------------------ play sessions
+  static constexpr std::int64_t kConnectWindow = 60;
+  static constexpr int kMaxSessionTtl = 3600;
+
+  std::string session_key_of_seed(const std::string& seed) const {
+    auto d = auth::hmac_sha256(secret_, "conjure session key v1|" + seed);
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+
+  // Inserts a new current signing key (inside a write transaction); older keys
+  // are retired now and dropped once every token they signed has expired.
+  std::string add_session_key(Conn& c, std::int64_t now) {
+    std::string kid = auth::random_token(6);
+    c.prepare("UPDATE session_keys SET retired_unix=? WHERE retired_unix IS NULL").args(now).run();
+    c.prepare("DELETE FROM session_keys WHERE retired_unix IS NOT NULL AND retired_unix<?")
+        .args(now - kMaxSessionTtl - 60)
+        .run();
+    c.prepare("INSERT INTO session_keys(kid, seed, created_unix) VALUES (?,?,?)")
+        .bind(1, kid)
+        .bind_blob(2, auth::random_bytes(32))
+        .bind(3, now)
+        .run();
+    return kid;
+  }
+
+  std::string rotate_session_key() override {
+    std::string kid;
+    write_tx([&](Conn& c) { kid = add_session_key(c, unix_now()); });
+    std::lock_guard<std::mutex> lock(keys_mu_);
+    session_keys_.clear();  // re-read: retirements may have dropped keys
+    return kid;
+  }
+
+  // The signing key of `kid` (cached; keys are immutable), or empty when unknown.
+  std::string session_key(const std::string& kid) {
+    if (kid.empty() || kid.size() > 64) return {};
+    {
+      std::lock_guard<std::mutex> lock(keys_mu_);
+      auto it = session_keys_.find(kid);
+      if (it != session_keys_.end()) return it->second;
+    }
+    std::string seed;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT seed FROM session_keys WHERE kid=?");
+      s.args(kid);
+      if (s.step()) seed = s.blob(0);
+    });
+    if (seed.empty()) return {};
+    std::string key = session_key_of_seed(seed);
+    std::lock_guard<std::mutex> lock(keys_mu_);
+    if (session_keys_.size() >= 64) session_keys_.clear();
+    session_keys_[kid] = key;
+    return key;
+  }
+
+  SessionToken mint_session_token(const Scope& scope, const std::string& world_id, const std::string& player_id,
+                                  const std::string& origin, int ttl_seconds) override {
+    check_scope(scope);
+    if (ttl_seconds < 1 || ttl_seconds > kMaxSessionTtl) throw Error(ErrorCode::kBadInput, "ttlSeconds: 1-3600");
+    if (player_id.empty() || player_id.size() > 200) throw Error(ErrorCode::kBadInput, "playerId: 1-200 characters");
+    if (origin.size() > 2048) throw Error(ErrorCode::kBadInput, "origin: at most 2048 characters");
+    std::string kid, seed;
+    auto current = [&](Conn& c) {
+      Stmt s = c.prepare("SELECT kid, seed FROM session_keys ORDER BY seq DESC LIMIT 1");
+      if (s.step()) {
+        kid = s.text(0);
+        seed = s.blob(1);
+      }
+    };
+    read_tx([&](Conn& c) {
+      load_world(c, scope, world_id, false);
+      current(c);
+    });
+    if (kid.empty()) {  // the first mint: generate the first key (once, whoever wins)
+      write_tx([&](Conn& c) {
+        current(c);
+        if (kid.empty()) add_session_key(c, unix_now());
+        current(c);
+      });
+    }
+    std::int64_t exp = unix_now() + ttl_seconds;
+    SessionToken out;
+    out.jti = auth::random_token(16);
+    Json claims = {{"app", scope.app_id}, {"mode", scope.mode}, {"world", world_id}, {"player", player_id},
+                   {"exp", exp},          {"jti", out.jti},     {"kid", kid}};
+    if (!origin.empty()) claims["origin"] = origin;
+    std::string payload = auth::base64url_encode(versions::canonical(claims));
+    out.token = "st_" + payload + "." + sign_b64(session_key_of_seed(seed), payload);
+    out.expires_at = format_time(exp, 0);
+    return out;
+  }
+
+  static bool claims_from(const Json& j, SessionClaims* out) {
+    auto str = [&](const char* k, std::string* v, bool required) {
+      auto it = j.find(k);
+      if (it == j.end()) return !required;
+      if (!it->is_string()) return false;
+      *v = it->get<std::string>();
+      return !required || !v->empty();
+    };
+    auto exp = j.find("exp");
+    if (exp == j.end() || !exp->is_number_integer()) return false;
+    out->exp = exp->get<std::int64_t>();
+    return str("app", &out->app, true) && str("mode", &out->mode, true) && str("world", &out->world, true) &&
+           str("player", &out->player, true) && str("jti", &out->jti, true) && str("kid", &out->kid, true) &&
+           str("origin", &out->origin, false);
+  }
+
+  SessionClaims verify_session_token(const std::string& token, const std::string& origin,
+                                     std::int64_t now_unix) override {
+    const Error bad(ErrorCode::kUnauthorized, "the session token is invalid or expired");
+    auto claims = open_signed(token, "st_", [&](const Json& c) {
+      auto kid = c.find("kid");
+      return kid != c.end() && kid->is_string() ? session_key(kid->get<std::string>()) : std::string();
+    });
+    SessionClaims out;
+    if (!claims || !claims_from(*claims, &out)) throw bad;
+    if (out.exp <= (now_unix ? now_unix : unix_now())) throw bad;
+    if (!out.origin.empty() && !auth::equal_ct(out.origin, origin)) {
+      throw Error(ErrorCode::kForbidden, "origin_mismatch: the session token is bound to another origin");
+    }
+    return out;
+  }
+
+  static void check_claims(const SessionClaims& c) {
+    if (c.app.empty() || c.jti.empty() || c.world.empty() || c.player.empty() || (c.mode != "test" && c.mode != "live")) {
+      throw Error(ErrorCode::kBadInput, "claims: the claims of a verified session token");
+    }
+  }
+
+#define SESSION_COLS \
+  "id, app_id, mode, world_id, player_id, origin, status, expires_unix, coalesce(seconds_used, -1), reservation_id, " \
+  "minutes, created_unix, coalesce(bound_unix, 0), seq"
+
+  struct SessionRow {
+    SessionInfo info;
+    std::string reservation_id;
+    std::int64_t minutes = 0, created_unix = 0, bound_unix = 0, expires_unix = 0, seq = 0;
+  };
+
+  static SessionRow session_from(Stmt& s) {
+    SessionRow r;
+    r.info.id = s.text(0);
+    r.info.app_id = s.text(1);
+    r.info.mode = s.text(2);
+    r.info.world_id = s.text(3);
+    r.info.player_id = s.text(4);
+    r.info.origin = s.text(5);
+    r.info.status = s.text(6);
+    r.expires_unix = s.i64(7);
+    r.info.expires_at = format_time(r.expires_unix, 0);
+    r.info.seconds_used = s.i64(8);
+    r.reservation_id = s.text(9);
+    r.minutes = s.i64(10);
+    r.created_unix = s.i64(11);
+    r.bound_unix = s.i64(12);
+    r.seq = s.i64(13);
+    return r;
+  }
+
+  SessionRow load_session(Conn& c, const std::string& session_id, const SessionClaims* owner) {
+    check_id(session_id, "session");
+    Stmt s = c.prepare("SELECT " SESSION_COLS " FROM sessions WHERE id=?");
+    s.args(session_id);
+    if (!s.step()) throw Error(ErrorCode::kNotFound, "session not found");
+    SessionRow r = session_from(s);
+    if (owner && (owner->app != r.info.app_id || owner->mode != r.info.mode)) {
+      throw Error(ErrorCode::kNotFound, "session not found");
+    }
+    return r;
+  }
+
+  std::string connect_hash(const std::string& token) const {
+    auto d = auth::hmac_sha256(secret_, "connect|" + token);
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+
+  AdmittedSession admit_session(const SessionClaims& claims, int app_cap, int global_cap, int minutes) override {
+    check_claims(claims);
+    if (app_cap < 0 || global_cap < 0) throw Error(ErrorCode::kBadInput, "caps: non-negative numbers");
+    if (minutes < 1 || minutes > 24 * 60) throw Error(ErrorCode::kBadInput, "minutes: 1-1440");
+    std::int64_t now = unix_now();
+    if (claims.exp <= now) throw Error(ErrorCode::kUnauthorized, "the session token is invalid or expired");
+    AdmittedSession out;
+    out.session_id = auth::uuid4();
+    out.connect_token = "ct_" + auth::random_token(32);
+    std::int64_t expires = std::min<std::int64_t>(claims.exp, now + 60 * static_cast<std::int64_t>(minutes));
+    std::int64_t connect_expires = std::min(now + kConnectWindow, expires);
+    out.expires_at = format_time(expires, 0);
+    out.connect_expires_at = format_time(connect_expires, 0);
+    write_tx([&](Conn& c) {
+      load_world(c, Scope{claims.app, claims.mode}, claims.world, false);
+      {
+        Stmt s = c.prepare("SELECT 1 FROM sessions WHERE jti=? AND status<>'settled'");
+        s.args(claims.jti);
+        if (s.step()) {
+          throw Error(ErrorCode::kConflict,
+                      "session_active: this session token already has a live session; settle it first");
+        }
+      }
+      auto count = [&](const char* sql, const std::string* app) {
+        Stmt s = c.prepare(sql);
+        if (app) s.args(*app);
+        return s.step() ? s.i64(0) : 0;
+      };
+      std::int64_t app_live = count("SELECT count(*) FROM sessions WHERE app_id=? AND status<>'settled'", &claims.app);
+      if (app_live >= app_cap) {
+        throw Error(ErrorCode::kCapacity, "concurrency_cap: the app has " + std::to_string(app_live) +
+                                              " live sessions, its cap; nothing was admitted");
+      }
+      std::int64_t all_live = count("SELECT count(*) FROM sessions WHERE status<>'settled'", nullptr);
+      if (all_live >= global_cap) {
+        throw Error(ErrorCode::kCapacity, "concurrency_cap: the server is at its cap of " +
+                                              std::to_string(global_cap) + " live sessions; nothing was admitted");
+      }
+      Reservation r{auth::uuid4(), claims.app, "session_minutes", utc_day(), minutes};
+      reserve_in(c, r);
+      c.prepare(
+           "INSERT INTO sessions(id, app_id, mode, world_id, player_id, origin, jti, status, reservation_id, minutes, "
+           "connect_hash, connect_expires_unix, created_unix, expires_unix, created_at) "
+           "VALUES (?,?,?,?,?,?,?,'admitted',?,?,?,?,?,?,?)")
+          .args(out.session_id, claims.app, claims.mode, claims.world, claims.player, claims.origin, claims.jti, r.id,
+                minutes)
+          .bind_blob(10, connect_hash(out.connect_token))
+          .bind(11, connect_expires)
+          .bind(12, now)
+          .bind(13, expires)
+          .bind(14, now_rfc3339())
+          .run();
+    });
+    return out;
+  }
+
+  SessionInfo consume_connect_token(const std::string& token, std::int64_t now_unix) override {
+    const Error bad(ErrorCode::kUnauthorized, "the connect token is invalid, used or expired");
+    if (token.size() < 4 || token.size() > 200 || token.compare(0, 3, "ct_") != 0) throw bad;
+    std::int64_t now = now_unix ? now_unix : unix_now();
+    std::string hash = connect_hash(token);
+    SessionInfo out;
+    write_tx([&](Conn& c) {
+      std::string stored;
+      std::int64_t until = 0;
+      {
+        Stmt s = c.prepare("SELECT " SESSION_COLS ", connect_hash, connect_expires_unix FROM sessions WHERE connect_hash=?");
+        s.bind_blob(1, hash);
+        if (!s.step()) throw bad;
+        out = session_from(s).info;
+        stored = s.blob(14);
+        until = s.i64(15);
+      }
+      if (!auth::equal_ct(stored, hash) || until <= now || out.status == "settled") throw bad;
+      // Used once: the hash goes with this use.
+      c.prepare("UPDATE sessions SET connect_hash=NULL WHERE id=?").args(out.id).run();
+    });
+    return out;
+  }
+
+  SessionInfo bind_session(const std::string& session_id, const SessionClaims& claims) override {
+    check_claims(claims);
+    SessionInfo out;
+    write_tx([&](Conn& c) {
+      SessionRow r = load_session(c, session_id, &claims);
+      if (r.info.status == "settled") throw Error(ErrorCode::kConflict, "the session was settled");
+      if (r.info.status == "admitted") {
+        c.prepare("UPDATE sessions SET status='bound', bound_unix=? WHERE seq=?").args(unix_now(), r.seq).run();
+        r.info.status = "bound";
+      }
+      out = r.info;
+    });
+    return out;
+  }
+
+  // Settles a live session inside the caller's write transaction.
+  void settle_row(Conn& c, SessionRow& r, std::int64_t seconds, const std::string& reason, std::int64_t now) {
+    if (seconds < 0) seconds = std::max<std::int64_t>(0, std::min(now, r.expires_unix) - r.created_unix);
+    std::int64_t used_minutes = std::min(r.minutes, (seconds + 59) / 60);
+    settle_in(c, r.reservation_id, used_minutes, false);
+    c.prepare(
+         "UPDATE sessions SET status='settled', settled_unix=?, seconds_used=?, settle_reason=?, connect_hash=NULL "
+         "WHERE seq=?")
+        .args(now, seconds, reason, r.seq)
+        .run();
+    r.info.status = "settled";
+    r.info.seconds_used = seconds;
+  }
+
+  SessionInfo settle_session(const std::string& session_id, std::int64_t seconds_used,
+                             const SessionClaims* claims) override {
+    if (claims) check_claims(*claims);
+    if (seconds_used > 366ll * 24 * 3600) throw Error(ErrorCode::kBadInput, "secondsUsed: too large");
+    SessionInfo out;
+    write_tx([&](Conn& c) {
+      SessionRow r = load_session(c, session_id, claims);
+      if (r.info.status != "settled") settle_row(c, r, seconds_used, "client", unix_now());
+      out = r.info;
+    });
+    return out;
+  }
+
+  // Settles the live sessions matching `where` (its '?' are bound to `now`).
+  // An admitted session whose connect token was never used opened no socket: 0 seconds.
+  int settle_where(const std::string& where, std::int64_t now, const std::string& reason) {
+    int n = 0;
+    write_tx([&](Conn& c) {
+      std::vector<std::pair<SessionRow, bool>> rows;
+      {
+        std::string sql = "SELECT " SESSION_COLS ", connect_hash IS NOT NULL FROM sessions WHERE status<>'settled'" + where;
+        Stmt s = c.prepare(sql.c_str());
+        int params = static_cast<int>(std::count(where.begin(), where.end(), '?'));
+        for (int i = 1; i <= params; ++i) s.bind(i, now);
+        while (s.step()) {
+          SessionRow r = session_from(s);
+          bool unconnected = r.info.status == "admitted" && s.i64(14) != 0;
+          rows.emplace_back(std::move(r), unconnected);
+        }
+      }
+      for (auto& [r, unconnected] : rows) {
+        settle_row(c, r, unconnected ? 0 : -1, reason, now);
+        ++n;
+      }
+    });
+    return n;
+  }
+
+  int reap_sessions(std::int64_t now_unix) override {
+    std::int64_t now = now_unix ? now_unix : unix_now();
+    return settle_where(
+        " AND (expires_unix<=? OR (status='admitted' AND connect_hash IS NOT NULL AND connect_expires_unix<=?))", now,
+        "reaped");
+  }
+
+  int settle_all_active(const std::string& reason) override {
+    if (reason.size() > 200) throw Error(ErrorCode::kBadInput, "reason: at most 200 characters");
+    return settle_where("", unix_now(), reason.empty() ? "restart" : reason);
+  }
+
+  WebhookEndpoint get_webhook(const std::string& webhook_id) override {
+    check_id(webhook_id, "webhook");
+    WebhookEndpoint e;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT " ENDPOINT_COLS " FROM webhook_endpoints WHERE id=? AND deleted_at IS NULL");
+      s.args(webhook_id);
+      if (!s.step()) throw Error(ErrorCode::kNotFound, "webhook not found");
+      e = endpoint_from(s);
+    });
+    return e;
+  }
+
   // ------------------------------------------------ maintenance
   CheckReport check() override {
     CheckReport r;
@@ -1784,6 +2227,8 @@ class SqliteStore final : public Store {
   StoreOptions options_;
   sqlite::Pool pool_;
   std::string secret_;
+  std::mutex keys_mu_;
+  std::unordered_map<std::string, std::string> session_keys_;  // kid -> signing key
   BlobCache blobs_;
   GraphCache graphs_;
   static thread_local PendingGraph pending_graph_;

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from conjure.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from conjure.errors import ForbiddenError, UnauthorizedError
 from conjure.server.errors import ApiError
 from conjure.server.metrics import Metrics
 from conjure.server.security import RateLimiter, UserTokens
@@ -75,11 +75,15 @@ class Principal:
 
 
 class ServerState:
-    """What every request shares: settings, the store, token signer, rate limiter, metrics."""
+    """What every request shares: settings, the store, user tokens (the store's), rate limiter, metrics."""
 
-    def __init__(self, settings: Settings, store: Any, tokens: UserTokens, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, store: Any, tokens: UserTokens | None, metrics: Metrics) -> None:
         self.settings = settings
         self.store = store
+        # User tokens are signed and checked by the store; a signer bound to
+        # another object (or none) is replaced by this store's.
+        if not isinstance(tokens, UserTokens) or tokens.store is not store:
+            tokens = UserTokens(store, settings.user_token_ttl_seconds)
         self.tokens = tokens
         self.metrics = metrics
         self.limits = settings.gate_limits()
@@ -125,11 +129,8 @@ def _bearer(request: Request) -> str | None:
 def _resolve(st: ServerState, token: str) -> Principal:
     """Verifies a credential (runs in a worker thread)."""
     if token.startswith("us_"):
-        user_id = st.tokens.verify(token)
-        try:
-            st.call("get_user", st.store.get_user, user_id)
-        except NotFoundError:
-            raise UnauthorizedError("the user token is invalid or expired", code="invalid_credential") from None
+        # The store checks the signature, the expiry and that the user still exists.
+        user_id = st.call("verify_user_token", st.tokens.verify, token)
         return Principal(kind="user", user_id=user_id)
     if token.startswith(("sk_test_", "sk_live_", "pk_test_", "pk_live_")) and len(token) <= 200:
         try:

@@ -1,13 +1,8 @@
-"""User tokens (``us_…``) and the per-credential token-bucket rate limiter."""
+"""User tokens (``us_…``, signed by the store) and the per-credential token-bucket rate limiter."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import math
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -28,60 +23,30 @@ def rfc3339(unix: float) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class UserTokens:
-    """Signed, expiring user tokens: ``us_<claims>.<HMAC-SHA256>``.
+    """User tokens (``us_…``), issued and verified by the store.
 
-    The claims are ``{sub, iat, exp, jti}``; the signature is checked in
-    constant time before anything in the token is trusted.
+    The store signs them (HMAC-SHA256 over ``{sub, iat, exp, jti}``, with a key
+    derived from its server secret inside the core) and checks the signature in
+    constant time before trusting anything in the token; no secret is held here.
     """
 
-    def __init__(self, secret: str, ttl_seconds: int) -> None:
-        self._key = hmac.new(secret.encode("utf-8"), b"conjure user token v1", hashlib.sha256).digest()
+    def __init__(self, store: Any, ttl_seconds: int) -> None:
+        self.store = store
         self.ttl_seconds = ttl_seconds
 
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest())
-
-    def issue(self, user_id: str, now: float | None = None) -> dict[str, str]:
+    def issue(self, user_id: str) -> dict[str, str]:
         """``{token, expiresAt}`` for a user."""
-        now = time.time() if now is None else now
-        exp = int(now) + self.ttl_seconds
-        claims = {"sub": user_id, "iat": int(now), "exp": exp, "jti": secrets.token_hex(8)}
-        payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-        return {"token": f"{USER_PREFIX}{payload}.{self._sign(payload)}", "expiresAt": rfc3339(exp)}
+        return self.store.issue_user_token(user_id, self.ttl_seconds)
 
-    def verify(self, token: str, now: float | None = None) -> str:
-        """The user id of a valid, unexpired token; UnauthorizedError otherwise."""
-        bad = UnauthorizedError("the user token is invalid or expired", code="invalid_credential")
+    def verify(self, token: str) -> str:
+        """The user id of a valid, unexpired token of a live user; UnauthorizedError otherwise."""
         if not token.startswith(USER_PREFIX) or len(token) > 2048:
-            raise bad
-        payload, _, signature = token[len(USER_PREFIX) :].partition(".")
-        if not payload or not signature:
-            raise bad
+            raise UnauthorizedError("the user token is invalid or expired", code="invalid_credential")
         try:
-            expected = self._sign(payload)
-        except UnicodeEncodeError:
-            raise bad from None
-        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace")):
-            raise bad
-        try:
-            claims = json.loads(_unb64(payload))
-        except (ValueError, UnicodeDecodeError):
-            raise bad from None
-        now = time.time() if now is None else now
-        if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str) or not isinstance(claims.get("exp"), int):
-            raise bad
-        if claims["exp"] <= now:
-            raise bad
-        return claims["sub"]
+            return self.store.verify_user_token(token)["id"]
+        except UnauthorizedError:
+            raise UnauthorizedError("the user token is invalid or expired", code="invalid_credential") from None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@ std::string from_hex(std::string_view hex);
 std::string random_bytes(std::size_t n);
 // Random URL-safe token of `bytes` random bytes (base64url, no padding).
 std::string random_token(std::size_t bytes);
+// base64url without padding (RFC 4648 §5), and back: false for any character
+// outside the alphabet, a '=' or an impossible length.
+std::string base64url_encode(std::string_view data);
+bool base64url_decode(std::string_view text, std::string* out);
 // RFC 4122 version-4 UUID, lower-case canonical form.
 std::string uuid4();
 bool is_uuid(std::string_view s) noexcept;
