@@ -21,6 +21,15 @@ inline std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) noexcept {
   return (a >= kSat || b >= kSat || a + b >= kSat) ? kSat : a + b;
 }
 
+// The first `{` or `}` in s at or after `from`, or npos. (A plain loop: the
+// standard find_first_of looks each byte up in the set with a library call.)
+std::size_t find_brace(std::string_view s, std::size_t from) noexcept {
+  for (std::size_t i = from; i < s.size(); ++i) {
+    if (s[i] == '{' || s[i] == '}') return i;
+  }
+  return std::string_view::npos;
+}
+
 // Splits a template into literal runs and slot references. Every piece is a
 // view into `s`: an escape `{{` or `}}` becomes a one-character view of its
 // first brace, so parsing allocates nothing but the segment list.
@@ -30,13 +39,13 @@ std::vector<Segment> parse_template(std::string_view s) {
   auto flush = [&](std::size_t end) {
     if (end > lit) out.push_back(Segment{false, s.substr(lit, end - lit), kNone});
   };
-  std::size_t i = s.find_first_of("{}");
+  std::size_t i = find_brace(s, 0);
   while (i != std::string_view::npos) {
     bool doubled = i + 1 < s.size() && s[i + 1] == s[i];
     if (doubled) {
       flush(i + 1);  // keep one brace
       lit = i + 2;
-      i = s.find_first_of("{}", i + 2);
+      i = find_brace(s, i + 2);
       continue;
     }
     if (s[i] == '{') {
@@ -44,11 +53,11 @@ std::vector<Segment> parse_template(std::string_view s) {
         flush(i);
         out.push_back(Segment{true, s.substr(i + 1, n - 2), kNone});
         lit = i + n;
-        i = s.find_first_of("{}", i + n);
+        i = find_brace(s, i + n);
         continue;
       }
     }
-    i = s.find_first_of("{}", i + 1);
+    i = find_brace(s, i + 1);
   }
   flush(s.size());
   return out;
@@ -110,15 +119,17 @@ Json slot_loc(const std::string& field, std::string_view templ, std::string_view
   return Json{{"field", field}, {"template", templ}, {"slot", slot}, {"fill", fill_value}};
 }
 
-void check_refs(std::vector<Segment>& segs, const Model& m, Context& cx, const std::string& path,
+// Resolves the slot references of a template; path_of() names it in findings.
+template <class PathOf>
+void check_refs(std::vector<Segment>& segs, const Model& m, Context& cx, const PathOf& path_of,
                 std::string_view templ) {
   for (Segment& seg : segs) {
     if (!seg.is_slot) continue;
-    auto it = m.slot_index.find(seg.text);
-    if (it != m.slot_index.end()) {
-      seg.slot = it->second;
+    if (std::size_t slot = m.slot_index.find(seg.text); slot != kNone) {
+      seg.slot = slot;
       continue;
     }
+    const std::string path = path_of();
     cx.error("slot-undefined", path,
              path + " uses {" + std::string(seg.text) + "} but scene.slots defines no slot '" +
                  std::string(seg.text) + "'; define it in scene.slots, or write {{" +
@@ -145,11 +156,13 @@ void compile(Model& m, Context& cx) {
   // 1. Parse templates and resolve references.
   for (Slot& s : m.slots) {
     s.segments = parse_template(s.raw);
-    check_refs(s.segments, m, cx, s.path, s.raw);
+    check_refs(s.segments, m, cx, [&] { return s.path(); }, s.raw);
   }
+  // A prose field without braces is its own compiled form: it keeps no segments.
   for (ProseField& f : m.prose) {
+    if (find_brace(f.raw, 0) == std::string_view::npos) continue;
     f.segments = parse_template(f.raw);
-    check_refs(f.segments, m, cx, f.path, f.raw);
+    check_refs(f.segments, m, cx, [&] { return m.path(f); }, f.raw);
   }
 
   // 2. Slot cycles.
@@ -173,18 +186,20 @@ void compile(Model& m, Context& cx) {
       }
       const Slot& s = m.slots[v];
       const Slot& t = m.slots[next];
+      const std::string s_name(s.name), t_name(t.name), s_path = s.path();
       std::string names;
       for (std::size_t k = 0; k < comp.size(); ++k) {
         if (k == 8) {
           names += ", ... (" + std::to_string(comp.size()) + " slots)";
           break;
         }
-        names += (names.empty() ? "" : ", ") + m.slots[comp[k]].name;
+        if (!names.empty()) names += ", ";
+        names += m.slots[comp[k]].name;
       }
-      cx.error("slot-cycle", s.path,
-               "slot '" + s.name + "' uses {" + t.name + "}, which fills back into '" + s.name +
+      cx.error("slot-cycle", s_path,
+               "slot '" + s_name + "' uses {" + t_name + "}, which fills back into '" + s_name +
                    "' (cycle: " + names + "); rewrite one of them as plain prose",
-               slot_loc(s.path, s.raw, t.name, t.raw));
+               slot_loc(s_path, s.raw, t.name, t.raw));
     }
   }
 
@@ -216,12 +231,14 @@ void compile(Model& m, Context& cx) {
     const Slot& s = m.slots[i];
     std::uint64_t raw = count_code_points(s.raw);
     if (raw > max_chars) {
-      cx.error("limit", s.path,
-               s.path + " is " + std::to_string(raw) + " characters, over the limit of " +
+      const std::string path = s.path();
+      cx.error("limit", path,
+               path + " is " + std::to_string(raw) + " characters, over the limit of " +
                    std::to_string(max_chars) + " characters per prose field (max_prose_chars); shorten it");
     } else if (!sizes[i].bad && sizes[i].cps > max_chars) {
-      cx.error("limit", s.path,
-               s.path + " fills to " + (sizes[i].cps >= kSat ? std::string("an unbounded number of") : std::to_string(sizes[i].cps)) +
+      const std::string path = s.path();
+      cx.error("limit", path,
+               path + " fills to " + (sizes[i].cps >= kSat ? std::string("an unbounded number of") : std::to_string(sizes[i].cps)) +
                    " characters, over the limit of " + std::to_string(max_chars) +
                    " characters per prose field (max_prose_chars); use fewer or shorter slots");
     }
@@ -232,19 +249,23 @@ void compile(Model& m, Context& cx) {
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < m.prose.size(); ++i) {
     ProseField& f = m.prose[i];
-    std::uint64_t raw = count_code_points(f.raw);
-    Size z = template_size(f.segments, sizes);
+    // Bytes bound code points from above: count them only where they may pass the limit.
+    std::uint64_t raw = f.raw.size() > max_chars ? count_code_points(f.raw) : f.raw.size();
+    Size z = f.segments.empty() ? Size{raw, f.raw.size(), f.raw.size(), false}
+                                : template_size(f.segments, sizes);
     field_sizes[i] = z;
     if (raw > max_chars) {
-      cx.error("limit", f.path,
-               f.path + " is " + std::to_string(raw) + " characters, over the limit of " +
+      const std::string path = m.path(f);
+      cx.error("limit", path,
+               path + " is " + std::to_string(raw) + " characters, over the limit of " +
                    std::to_string(max_chars) + " characters per prose field (max_prose_chars); shorten it");
       continue;
     }
     if (z.bad) continue;  // reported where the slot is defined or used
     if (z.cps > max_chars) {
-      cx.error("limit", f.path,
-               f.path + " fills to " + (z.cps >= kSat ? std::string("an unbounded number of") : std::to_string(z.cps)) +
+      const std::string path = m.path(f);
+      cx.error("limit", path,
+               path + " fills to " + (z.cps >= kSat ? std::string("an unbounded number of") : std::to_string(z.cps)) +
                    " characters once slots are filled, over the limit of " + std::to_string(max_chars) +
                    " characters per prose field (max_prose_chars); use fewer or shorter slots");
       continue;
@@ -269,7 +290,7 @@ void compile(Model& m, Context& cx) {
     bool has_slot = std::any_of(f.segments.begin(), f.segments.end(),
                                 [](const Segment& seg) { return seg.is_slot; });
     if (!has_slot && raw.size() == field_sizes[i].bytes) {
-      f.verbatim = true;  // no slots, and no escapes (they would shorten the text)
+      f.verbatim = true;  // no braces, or no slots and no escapes (they would shorten the text)
     } else {
       f.filled = fill(f.segments, m.slots, static_cast<std::size_t>(field_sizes[i].bytes));
     }
@@ -298,9 +319,9 @@ void compile(Model& m, Context& cx) {
   }
   for (std::size_t i = 0; i < ns; ++i) {
     if (used[i]) continue;
-    const Slot& s = m.slots[i];
-    cx.add("slot-unused", Severity::kInfo, s.path,
-           "slot '" + s.name + "' is defined but no prose uses it; write {" + s.name +
+    const std::string name(m.slots[i].name);
+    cx.add("slot-unused", Severity::kInfo, m.slots[i].path(),
+           "slot '" + name + "' is defined but no prose uses it; write {" + name +
                "} where it belongs or remove it from scene.slots");
   }
 }

@@ -1,12 +1,11 @@
 // Doctrine lints (negation, whiteout, intent, lethal-override) and `budget`.
 // The word lists are data files (cpp/data/lints/<lint>.txt). Each field is
-// scanned once into lower-cased words; each word costs one hash lookup, and
-// multi-word entries are checked only from their first word.
+// scanned once into lower-cased words, each hashed as it is read; each word
+// costs one probe of a flat table, and multi-word entries are checked only from
+// their first word.
 #include <algorithm>
 #include <array>
-#include <deque>
 #include <memory>
-#include <unordered_map>
 
 #include "conjure/embedded.hpp"
 #include "kernel/model.hpp"
@@ -20,25 +19,42 @@ enum Lint : std::uint8_t { kNegation, kWhiteout, kIntent, kLethal, kLintCount };
 constexpr std::array<const char*, kLintCount> kLintIds = {"negation", "whiteout", "intent",
                                                            "lethal-override"};
 
+// FNV-1a over the lower-cased bytes of a word.
+constexpr std::uint64_t kHashBasis = 0xcbf29ce484222325ull;
+constexpr std::uint64_t hash_step(std::uint64_t h, char ch) noexcept {
+  return (h ^ static_cast<unsigned char>(ch)) * 0x100000001b3ull;
+}
+
 struct Word {
   std::size_t lo = 0, hi = 0;          // into the lower-cased buffer
+  std::uint64_t hash = kHashBasis;     // of buf[lo, hi)
   std::size_t byte_start = 0, byte_end = 0;
   std::size_t cp_start = 0, cp_end = 0;
   bool joined = false;                 // only spaces/hyphens since the previous word
 };
 
+inline char lower_ascii(char ch) noexcept {
+  return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+}
+
 // Splits `s` into words (see text.hpp). Skips `{slot}` references and `{{`/`}}`
 // escapes, which break phrases. Offsets in code points index a Python str.
 void scan_words(std::string_view s, std::string& buf, std::vector<Word>& words) {
   using text::CharClass;
-  buf.clear();
+  buf.resize(s.size());  // the lower-cased words never outgrow the text
+  char* out = buf.data();
+  std::size_t n = 0;     // bytes written to out
   words.clear();
   std::size_t i = 0, cp = 0;
   bool in_word = false, soft_gap = false;
   Word cur;
+  auto put = [&](char ch) {
+    out[n++] = ch;
+    cur.hash = hash_step(cur.hash, ch);
+  };
   auto close = [&](std::size_t byte_end, std::size_t cp_end) {
     if (!in_word) return;
-    cur.hi = buf.size();
+    cur.hi = n;
     cur.byte_end = byte_end;
     cur.cp_end = cp_end;
     words.push_back(cur);
@@ -48,12 +64,12 @@ void scan_words(std::string_view s, std::string& buf, std::vector<Word>& words) 
   while (i < s.size()) {
     std::size_t at = i, at_cp = cp;
     if (s[i] == '{' || s[i] == '}') {
-      std::size_t n = (i + 1 < s.size() && s[i + 1] == s[i]) ? 2 : (s[i] == '{' ? slot_ref_length(s, i) : 0);
-      if (n) {
+      std::size_t len = (i + 1 < s.size() && s[i + 1] == s[i]) ? 2 : (s[i] == '{' ? slot_ref_length(s, i) : 0);
+      if (len) {
         close(at, at_cp);
         soft_gap = false;
-        i += n;
-        cp += n;  // slot references and escapes are ASCII
+        i += len;
+        cp += len;  // slot references and escapes are ASCII
         continue;
       }
     }
@@ -63,7 +79,7 @@ void scan_words(std::string_view s, std::string& buf, std::vector<Word>& words) 
     if (k == CharClass::kApostrophe && in_word && i < s.size()) {
       std::size_t j = i;
       if (text::classify(text::next_cp(s, j)) == CharClass::kWord) {
-        buf += '\'';
+        put('\'');
         continue;
       }
     }
@@ -71,23 +87,37 @@ void scan_words(std::string_view s, std::string& buf, std::vector<Word>& words) 
       if (!in_word) {
         in_word = true;
         cur = Word{};
-        cur.lo = buf.size();
+        cur.lo = n;
         cur.byte_start = at;
         cur.cp_start = at_cp;
         cur.joined = soft_gap && !words.empty();
       }
       if (c < 0x80) {
-        char ch = static_cast<char>(c);
-        buf += (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+        put(lower_ascii(static_cast<char>(c)));
       } else {
-        buf.append(s.substr(at, i - at));
+        for (std::size_t b = at; b < i; ++b) put(s[b]);
       }
+      // The rest of a run of ASCII letters and digits, without decoding.
+      std::size_t j = i;
+      std::uint64_t h = cur.hash;
+      for (; j < s.size(); ++j) {
+        unsigned char b = static_cast<unsigned char>(s[j]);
+        if (b >= 0x80 || text::kAsciiClass[b] != CharClass::kWord) break;
+        char ch = lower_ascii(static_cast<char>(b));
+        out[n + (j - i)] = ch;
+        h = hash_step(h, ch);
+      }
+      cur.hash = h;
+      n += j - i;
+      cp += j - i;
+      i = j;
       continue;
     }
     close(at, at_cp);
     if (!(k == CharClass::kSpace || c == '-')) soft_gap = false;
   }
   close(s.size(), cp);
+  buf.resize(n);
 }
 
 struct Phrase {
@@ -114,11 +144,10 @@ class Matcher {
     std::array<std::size_t, kLintCount> next{};
     for (std::size_t i = 0; i < words.size(); ++i) {
       std::string_view w(buf.data() + words[i].lo, words[i].hi - words[i].lo);
-      std::array<std::size_t, kLintCount> best;
-      best.fill(0);
-      auto it = first_.find(w);
-      if (it != first_.end()) {
-        for (const Phrase& p : it->second) {
+      std::array<std::size_t, kLintCount> best{};  // words matched, per lint
+      bool any = false;
+      if (const Entry* e = find(w, words[i].hash)) {
+        for (const Phrase& p : e->phrases) {
           if (!lethal && p.lint == kLethal) continue;
           if (i < next[p.lint] || best[p.lint] > p.rest.size()) continue;
           if (i + p.rest.size() >= words.size()) continue;
@@ -127,14 +156,21 @@ class Matcher {
             const Word& nw = words[i + 1 + k];
             ok = nw.joined && std::string_view(buf.data() + nw.lo, nw.hi - nw.lo) == p.rest[k];
           }
-          if (ok) best[p.lint] = p.rest.size() + 1;
+          if (ok) {
+            best[p.lint] = p.rest.size() + 1;
+            any = true;
+          }
         }
       }
       for (const auto& [lint, suffix] : suffixes_) {
         if (!lethal && lint == kLethal) continue;
         if (i < next[lint] || best[lint]) continue;
-        if (w.size() >= suffix.size() && w.substr(w.size() - suffix.size()) == suffix) best[lint] = 1;
+        if (w.size() >= suffix.size() && w.substr(w.size() - suffix.size()) == suffix) {
+          best[lint] = 1;
+          any = true;
+        }
       }
+      if (!any) continue;
       for (std::size_t l = 0; l < kLintCount; ++l) {
         if (!best[l]) continue;
         hits.push_back(Hit{static_cast<Lint>(l), i, i + best[l] - 1});
@@ -144,9 +180,25 @@ class Matcher {
   }
 
  private:
-  std::deque<std::string> storage_;
-  std::unordered_map<std::string_view, std::vector<Phrase>> first_;
+  // The phrases that start with one word, longest first.
+  struct Entry {
+    std::string first;
+    std::uint64_t hash;
+    std::vector<Phrase> phrases;
+  };
+  std::vector<Entry> entries_;
+  std::vector<std::uint32_t> table_;  // open addressing by hash: 1 + entry index, 0 when empty
+  std::size_t mask_ = 0;
   std::vector<std::pair<Lint, std::string>> suffixes_;
+
+  const Entry* find(std::string_view w, std::uint64_t hash) const {
+    for (std::size_t at = hash & mask_;; at = (at + 1) & mask_) {
+      std::uint32_t e = table_[at];
+      if (e == 0) return nullptr;
+      const Entry& entry = entries_[e - 1];
+      if (entry.hash == hash && entry.first == w) return &entry;
+    }
+  }
 
   Matcher() {
     std::string buf;
@@ -168,9 +220,7 @@ class Matcher {
         if (line.empty()) continue;
         if (line.front() == '*') {
           std::string suffix(line.substr(1));
-          for (char& c : suffix) {
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-          }
+          for (char& c : suffix) c = lower_ascii(c);
           if (!suffix.empty()) suffixes_.emplace_back(static_cast<Lint>(l), std::move(suffix));
           continue;
         }
@@ -181,13 +231,27 @@ class Matcher {
         for (std::size_t k = 1; k < words.size(); ++k) {
           p.rest.emplace_back(buf.substr(words[k].lo, words[k].hi - words[k].lo));
         }
-        storage_.emplace_back(buf.substr(words[0].lo, words[0].hi - words[0].lo));
-        first_[storage_.back()].push_back(std::move(p));
+        std::string first = buf.substr(words[0].lo, words[0].hi - words[0].lo);
+        auto same = [&](const Entry& e) { return e.first == first; };
+        auto it = std::find_if(entries_.begin(), entries_.end(), same);
+        if (it == entries_.end()) {
+          entries_.push_back(Entry{std::move(first), words[0].hash, {}});
+          it = entries_.end() - 1;
+        }
+        it->phrases.push_back(std::move(p));
       }
     }
-    for (auto& [w, list] : first_) {
-      std::stable_sort(list.begin(), list.end(),
+    std::size_t size = 16;
+    while (size < entries_.size() * 4) size *= 2;
+    table_.assign(size, 0);
+    mask_ = size - 1;
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      Entry& e = entries_[k];
+      std::stable_sort(e.phrases.begin(), e.phrases.end(),
                        [](const Phrase& a, const Phrase& b) { return a.rest.size() > b.rest.size(); });
+      std::size_t at = e.hash & mask_;
+      while (table_[at] != 0) at = (at + 1) & mask_;
+      table_[at] = static_cast<std::uint32_t>(k + 1);
     }
   }
 };
@@ -210,11 +274,15 @@ std::string message_for(Lint lint, const std::string& path, const std::string& m
   }
 }
 
-void lint_text(std::string_view textv, const std::string& path, bool lethal, Context& cx,
+// Every doctrine finding in `textv`; path_of() names the field.
+template <class PathOf>
+void lint_text(std::string_view textv, const PathOf& path_of, bool lethal, Context& cx,
                std::string& buf, std::vector<Word>& words, std::vector<Matcher::Hit>& hits) {
   scan_words(textv, buf, words);
   if (words.empty()) return;
   Matcher::get().match(buf, words, lethal, hits);
+  if (hits.empty()) return;
+  const std::string path = path_of();
   for (const Matcher::Hit& h : hits) {
     const Word& a = words[h.first];
     const Word& b = words[h.last];
@@ -235,21 +303,29 @@ void lint_doctrine(const Model& m, Context& cx) {
   std::vector<Word> words;
   std::vector<Matcher::Hit> hits;
   for (const ProseField& f : m.prose) {
-    lint_text(f.raw, f.path, f.override_prose, cx, buf, words, hits);
+    lint_text(f.raw, [&] { return m.path(f); }, f.override_prose, cx, buf, words, hits);
   }
   for (const Slot& s : m.slots) {
-    lint_text(s.raw, s.path, false, cx, buf, words, hits);
+    lint_text(s.raw, [&] { return s.path(); }, false, cx, buf, words, hits);
   }
 }
 
 void lint_budget(const Model& m, Context& cx) {
   const std::size_t budget = cx.limits.budget_tokens;
+  // The default counter (conjure-words-v1, docs/lints.md) counts texts joined by
+  // ", " as the sum of their counts plus one token per ", " (the comma ends any
+  // word and costs one; the space costs nothing): with it each field is counted
+  // once and the sums are added up. Another counter gets the composed text.
+  const bool additive = &cx.tokenizer == &default_tokenizer();
+  std::vector<std::size_t> field_tokens(additive ? m.prose.size() : 0, kNone);
   std::string composed;
   for (const State& st : m.states) {
     for (int layer = 0; layer < 2; ++layer) {
       std::size_t parts[3] = {st.base, layer == 0 ? st.cam_static : st.cam_dynamic,
                               layer == 0 ? st.mov_static : st.mov_dynamic};
       composed.clear();
+      std::size_t joined = 0;  // non-empty parts
+      std::size_t n = 0;       // their tokens (additive)
       bool ok = true;
       auto add = [&](std::size_t idx) {
         if (idx == kNone) return;
@@ -260,21 +336,28 @@ void lint_budget(const Model& m, Context& cx) {
         }
         std::string_view t = f.text();
         if (t.empty()) return;
-        if (!composed.empty()) composed += ", ";
-        composed += t;
+        if (additive) {
+          if (field_tokens[idx] == kNone) field_tokens[idx] = cx.tokenizer.count(t);
+          n += field_tokens[idx] + (joined > 0 ? 1 : 0);
+        } else {
+          if (!composed.empty()) composed += ", ";
+          composed += t;
+        }
+        ++joined;
       };
       for (std::size_t idx : parts) add(idx);
       for (std::size_t idx : st.ambient) add(idx);
       if (!ok) continue;  // a field could not be filled: reported elsewhere
-      std::size_t n = cx.tokenizer.count(composed);
+      if (!additive) n = cx.tokenizer.count(composed);
       if (n <= budget) continue;
       const char* name = layer == 0 ? "static" : "dynamic";
-      cx.add("budget", Severity::kWarning, st.path,
-             st.path + "'s " + name + " prompt (base + camera." + name + " + movement." + name +
+      const std::string path = st.path();
+      cx.add("budget", Severity::kWarning, path,
+             path + "'s " + name + " prompt (base + camera." + name + " + movement." + name +
                  " + ambient) is " + std::to_string(n) + " tokens by " +
                  std::string(cx.tokenizer.name()) + ", over the budget of " + std::to_string(budget) +
                  "; shorten the prose, the renderer drops what passes the budget",
-             Json{{"field", st.path}, {"layer", name}, {"tokens", n}, {"budget", budget}});
+             Json{{"field", path}, {"layer", name}, {"tokens", n}, {"budget", budget}});
     }
   }
 }

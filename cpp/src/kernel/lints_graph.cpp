@@ -3,8 +3,6 @@
 // reachable states and obtainable flags for unreachable, stuck,
 // unsatisfiable-requires and no-ending.
 #include <algorithm>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "kernel/model.hpp"
 
@@ -67,12 +65,30 @@ std::vector<std::vector<std::size_t>> cyclic_components(
 
 namespace {
 
-std::size_t state_of(const Model& m, const std::string& id) {
-  auto it = m.state_index.find(id);
-  return it == m.state_index.end() ? kNone : it->second;
-}
+// The states every event names, looked up once: `to` (kNone when absent, not a
+// string or unknown) and the `from` list (kNone for an unknown id), flattened.
+struct EventStates {
+  std::vector<std::size_t> to;
+  std::vector<std::size_t> from_begin;  // event i: from[from_begin[i], from_begin[i + 1])
+  std::vector<std::size_t> from;
 
-void kernel_cycles(const Model& m, Context& cx) {
+  explicit EventStates(const Model& m) {
+    to.reserve(m.events.size());
+    from_begin.reserve(m.events.size() + 1);
+    for (const Event& e : m.events) {
+      to.push_back(e.to_ok ? m.state_index.find(e.to) : kNone);
+      from_begin.push_back(from.size());
+      for (std::string_view f : e.from) from.push_back(m.state_index.find(f));
+    }
+    from_begin.push_back(from.size());
+  }
+  template <class F>
+  void for_from(std::size_t i, F&& f) const {
+    for (std::size_t k = from_begin[i]; k < from_begin[i + 1]; ++k) f(from[k]);
+  }
+};
+
+void kernel_cycles(const Model& m, const EventStates& es, Context& cx) {
   const std::size_t n = m.states.size();
   std::vector<std::vector<std::size_t>> adj(n);
   std::vector<std::size_t> self_firing;
@@ -80,13 +96,12 @@ void kernel_cycles(const Model& m, Context& cx) {
     const Event& e = m.events[i];
     if (e.kind != EventKind::kTransition || !e.to_ok || !e.from_ok) continue;
     if (!(e.after > 0) || !e.hotkey.empty() || !e.requires_.empty()) continue;
-    std::size_t to = state_of(m, e.to);
+    std::size_t to = es.to[i];
     if (to == kNone) continue;
     self_firing.push_back(i);
-    for (const std::string& f : e.from) {
-      std::size_t from = state_of(m, f);
+    es.for_from(i, [&](std::size_t from) {
       if (from != kNone) adj[from].push_back(to);
-    }
+    });
   }
   if (self_firing.empty()) return;
   auto comps = cyclic_components(n, adj);
@@ -98,14 +113,12 @@ void kernel_cycles(const Model& m, Context& cx) {
   std::vector<char> reported(comps.size(), 0);
   for (std::size_t i : self_firing) {
     const Event& e = m.events[i];
-    std::size_t to = state_of(m, e.to);
-    std::size_t c = comp_of[to];
+    std::size_t c = comp_of[es.to[i]];
     if (c == kNone || reported[c]) continue;
     bool inside = false;
-    for (const std::string& f : e.from) {
-      std::size_t from = state_of(m, f);
+    es.for_from(i, [&](std::size_t from) {
       if (from != kNone && comp_of[from] == c) inside = true;
-    }
+    });
     if (!inside) continue;
     reported[c] = 1;
     std::string states;
@@ -115,9 +128,10 @@ void kernel_cycles(const Model& m, Context& cx) {
         states += ", ...";
         break;
       }
-      states += (states.empty() ? "" : ", ") + m.states[v].id;
+      if (!states.empty()) states += ", ";
+      states += m.states[v].id;
     }
-    cx.error("kernel-cycle", e.path,
+    cx.error("kernel-cycle", e.path(),
              "self-firing transitions (timing.after > 0, no hotkey, no requires) loop through states " +
                  states + " with no input from the player; give one of them a hotkey or a "
                  "requirement, or break the loop");
@@ -127,42 +141,46 @@ void kernel_cycles(const Model& m, Context& cx) {
 }  // namespace
 
 void lint_graph(const Model& m, Context& cx) {
-  kernel_cycles(m, cx);
+  const EventStates es(m);
+  kernel_cycles(m, es, cx);
 
   // Flags, interned.
-  std::unordered_map<std::string_view, std::size_t> flag_id;
-  auto intern = [&](const std::string& f) {
-    auto [it, fresh] = flag_id.emplace(f, flag_id.size());
-    return it->second;
-  };
+  ViewIndex flag_id;
+  auto intern = [&](std::string_view f) { return flag_id.insert(f, flag_id.size()); };
   for (const Event& e : m.events) {
-    for (const std::string& g : e.grants) intern(g);
+    for (std::string_view g : e.grants) intern(g);
   }
   const std::size_t granted_flags = flag_id.size();  // ids below this are granted somewhere
-  for (const Event& e : m.events) {
-    std::unordered_set<std::string_view> seen;
-    for (const std::string& r : e.requires_) {
-      if (!seen.insert(r).second) continue;
-      if (intern(r) < granted_flags) continue;
-      cx.add("unsatisfiable-requires", Severity::kWarning, e.path + ".requires",
-             e.path + " requires flag " + quote(r) +
+  std::vector<std::size_t> asked_by;  // per flag id: 1 + the last event that required it
+  for (std::size_t i = 0; i < m.events.size(); ++i) {
+    const Event& e = m.events[i];
+    for (std::string_view r : e.requires_) {
+      std::size_t id = intern(r);
+      if (asked_by.size() <= id) asked_by.resize(id + 1, 0);
+      if (asked_by[id] == i + 1) continue;  // listed twice
+      asked_by[id] = i + 1;
+      if (id < granted_flags) continue;
+      const std::string path = e.path();
+      cx.add("unsatisfiable-requires", Severity::kWarning, path + ".requires",
+             path + " requires flag " + quote(r) +
                  ", which no event grants, so it can never fire; add it to some event's grants or "
                  "remove the requirement",
-             Json{{"field", e.path + ".requires"}, {"flag", r}});
+             Json{{"field", path + ".requires"}, {"flag", r}});
     }
   }
 
   if (!m.entrance_ok) return;
-  const std::size_t entrance = state_of(m, m.entrance);
+  const std::size_t entrance = m.state_index.find(m.entrance);
   if (entrance == kNone) return;  // dangling entrance: reported, nothing to walk from
   // An event whose kind, `from` or `to` is broken makes reachability guesswork:
   // its error is reported, and unreachable/stuck/no-ending stay quiet.
-  for (const Event& e : m.events) {
+  for (std::size_t i = 0; i < m.events.size(); ++i) {
+    const Event& e = m.events[i];
     if (e.kind == EventKind::kInvalid || !e.from_ok) return;
-    for (const std::string& f : e.from) {
-      if (state_of(m, f) == kNone) return;
-    }
-    if (e.kind == EventKind::kTransition && (!e.to_ok || state_of(m, e.to) == kNone)) return;
+    bool known = true;
+    es.for_from(i, [&](std::size_t from) { known = known && from != kNone; });
+    if (!known) return;
+    if (e.kind == EventKind::kTransition && es.to[i] == kNone) return;
   }
 
   // Events that may ever fire at all: a valid kind, a valid `from`, and a trigger
@@ -177,15 +195,13 @@ void lint_graph(const Model& m, Context& cx) {
     if (e.hidden && e.hotkey.empty() && !(e.after > 0)) continue;
     live[i] = 1;
     pending[i] = 1;  // "some `from` state is reachable"
-    std::unordered_set<std::size_t> seen;
-    for (const std::string& f : e.from) {
-      std::size_t s = state_of(m, f);
-      if (s != kNone && seen.insert(s).second) by_state[s].push_back(i);
-    }
-    std::unordered_set<std::size_t> need;
-    for (const std::string& r : e.requires_) {
-      std::size_t id = flag_id.at(r);
-      if (need.insert(id).second) {
+    // Each list is filled in event order, so a repeat of this event is its last entry.
+    es.for_from(i, [&](std::size_t s) {
+      if (s != kNone && (by_state[s].empty() || by_state[s].back() != i)) by_state[s].push_back(i);
+    });
+    for (std::string_view r : e.requires_) {
+      std::size_t id = flag_id.find(r);
+      if (by_flag[id].empty() || by_flag[id].back() != i) {
         by_flag[id].push_back(i);
         ++pending[i];
       }
@@ -199,15 +215,15 @@ void lint_graph(const Model& m, Context& cx) {
   auto fire = [&](std::size_t i) {
     fired[i] = 1;
     const Event& e = m.events[i];
-    for (const std::string& g : e.grants) {
-      std::size_t id = flag_id.at(g);
+    for (std::string_view g : e.grants) {
+      std::size_t id = flag_id.find(g);
       if (!obtained[id]) {
         obtained[id] = 1;
         flag_work.push_back(id);
       }
     }
-    if (e.kind == EventKind::kTransition && e.to_ok) {
-      std::size_t to = state_of(m, e.to);
+    if (e.kind == EventKind::kTransition) {
+      std::size_t to = es.to[i];
       if (to != kNone && !reached[to]) {
         reached[to] = 1;
         state_work.push_back(to);
@@ -248,7 +264,7 @@ void lint_graph(const Model& m, Context& cx) {
   for (std::size_t s = 0; s < ns; ++s) {
     const State& st = m.states[s];
     if (!reached[s]) {
-      cx.add("unreachable", Severity::kWarning, st.path,
+      cx.add("unreachable", Severity::kWarning, st.path(),
              "state " + quote(st.id) +
                  " cannot be reached from the entrance (requires and grants taken into account); "
                  "add a transition into it or delete it");
@@ -259,7 +275,7 @@ void lint_graph(const Model& m, Context& cx) {
       continue;
     }
     if (!can_leave[s]) {
-      cx.add("stuck", Severity::kWarning, st.path,
+      cx.add("stuck", Severity::kWarning, st.path(),
              "state " + quote(st.id) +
                  " is reachable but no transition or terminal could ever fire from it, so the "
                  "player is trapped; add a way out or give the state an ending");

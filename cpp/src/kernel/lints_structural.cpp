@@ -2,7 +2,6 @@
 // dangling-ref, transition-needs-to, override-forbids-to, terminal-needs-ending,
 // duplicate-name, ending-dead-end, reserved-hotkey, hotkey-clash, and the
 // `limit` on how many states and events a world holds.
-#include <unordered_map>
 #include <unordered_set>
 
 #include "kernel/model.hpp"
@@ -11,12 +10,9 @@ namespace conjure::kernel {
 
 namespace {
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
+// Appends s to out with ASCII letters lower-cased.
+void append_lower_ascii(std::string& out, std::string_view s) {
+  for (char c : s) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 bool reserved_key(std::string_view hk) {
@@ -50,7 +46,7 @@ void lint_structural(const Model& m, Context& cx) {
                  std::to_string(lim.max_events) + " (max_events); split it into smaller worlds");
   }
 
-  auto has_state = [&](const std::string& id) { return m.state_index.count(id) != 0; };
+  auto has_state = [&](std::string_view id) { return m.state_index.contains(id); };
 
   if (m.entrance_ok && !has_state(m.entrance)) {
     cx.error("dangling-ref", "entrance.state",
@@ -58,33 +54,45 @@ void lint_structural(const Model& m, Context& cx) {
                  ", which does not exist; point it at a state in scene.states or add that state");
   }
 
-  std::unordered_map<std::string_view, std::size_t> names;
-  std::unordered_map<std::string, std::size_t> hotkeys;  // "<state>\0<key>" -> event
+  ViewIndex names;
+  // "<state>\0<lower-cased key>" -> the first event binding it. The keys live in
+  // one buffer sized up front, so the views into it stay valid.
+  std::string hotkey_keys;
+  std::size_t hotkey_bytes = 0;
+  for (const Event& e : m.events) {
+    if (e.hotkey.empty() || !e.from_ok) continue;
+    for (std::string_view s : e.from) hotkey_bytes += s.size() + 1 + e.hotkey.size();
+  }
+  hotkey_keys.reserve(hotkey_bytes);
+  ViewIndex hotkeys;
   std::unordered_set<std::uint64_t> clash_reported;
   names.reserve(m.events.size());
   for (std::size_t i = 0; i < m.events.size(); ++i) {
     const Event& e = m.events[i];
-    const std::string& p = e.path;
+    std::string p_;  // the event's path, formatted on its first finding
+    auto path = [&]() -> const std::string& {
+      if (p_.empty()) p_ = e.path();
+      return p_;
+    };
     if (e.name_ok) {
-      auto [it, fresh] = names.emplace(e.name, i);
-      if (!fresh) {
-        cx.error("duplicate-name", p,
+      if (names.insert(e.name, i) != i) {
+        cx.error("duplicate-name", path(),
                  "two events are named " + quote(e.name) +
                      " (events are addressed by name); rename one of them");
       }
     }
     if (e.from_ok) {
-      std::unordered_set<std::string_view> seen;
-      for (const std::string& s : e.from) {
-        if (!seen.insert(s).second) continue;
-        auto it = m.state_index.find(s);
-        if (it == m.state_index.end()) {
-          cx.error("dangling-ref", p + ".from",
-                   p + ".from names state " + quote(s) +
+      std::unordered_set<std::string_view> seen;  // filled only for lists of several ids
+      for (std::string_view s : e.from) {
+        if (e.from.size() > 1 && !seen.insert(s).second) continue;
+        const std::size_t state = m.state_index.find(s);
+        if (state == kNone) {
+          cx.error("dangling-ref", path() + ".from",
+                   path() + ".from names state " + quote(s) +
                        ", which does not exist; fix the id or add that state");
         } else if ((e.kind == EventKind::kTransition || e.kind == EventKind::kOverride) &&
-                   m.states[it->second].ending.present) {
-          cx.error("ending-dead-end", p + ".from",
+                   m.states[state].ending.present) {
+          cx.error("ending-dead-end", path() + ".from",
                    "the " + std::string(kind_name(e.kind)) + " fires from " + quote(s) +
                        ", but that state has an ending and ends the run on arrival; remove it from "
                        "`from` or remove the state's ending");
@@ -94,25 +102,25 @@ void lint_structural(const Model& m, Context& cx) {
     switch (e.kind) {
       case EventKind::kTransition:
         if (!e.has_to) {
-          cx.error("transition-needs-to", p + ".to",
+          cx.error("transition-needs-to", path() + ".to",
                    "a transition must say where it goes; add \"to\": \"<state id>\" (or make it an "
                    "override to change the scene in place)");
         } else if (e.to_ok && !has_state(e.to)) {
-          cx.error("dangling-ref", p + ".to",
-                   p + ".to names state " + quote(e.to) +
+          cx.error("dangling-ref", path() + ".to",
+                   path() + ".to names state " + quote(e.to) +
                        ", which does not exist; fix the id or add that state");
         }
         break;
       case EventKind::kOverride:
       case EventKind::kTerminal:
         if (e.has_to) {
-          cx.error("override-forbids-to", p + ".to",
+          cx.error("override-forbids-to", path() + ".to",
                    std::string("an ") + (e.kind == EventKind::kOverride ? "override" : "terminal") +
                        " never moves the player, so it may not carry \"to\"; remove it, or make the "
                        "event a transition");
         }
         if (e.kind == EventKind::kTerminal && !e.ending.present) {
-          cx.error("terminal-needs-ending", p + ".ending",
+          cx.error("terminal-needs-ending", path() + ".ending",
                    "a terminal ends the run and needs an ending; add \"ending\": {\"kind\": "
                    "\"win\"|\"lose\", \"title\": \"...\"}");
         }
@@ -122,24 +130,25 @@ void lint_structural(const Model& m, Context& cx) {
     }
     if (!e.hotkey.empty()) {
       if (reserved_key(e.hotkey)) {
-        cx.error("reserved-hotkey", p + ".hotkey",
+        cx.error("reserved-hotkey", path() + ".hotkey",
                  "hotkey " + quote(e.hotkey) +
                      " is reserved (W, A, S, D move the player; digits pick listed events); choose "
                      "another key such as E, F, Q or Space");
       }
       if (e.from_ok) {
-        std::string key_l = lower_ascii(e.hotkey);
-        for (const std::string& s : e.from) {
-          std::string key = s;
-          key += '\0';
-          key += key_l;
-          auto [it, fresh] = hotkeys.emplace(std::move(key), i);
-          if (fresh || it->second == i) continue;
-          std::uint64_t pair = (std::uint64_t{it->second} << 32) ^ i;
+        for (std::string_view s : e.from) {
+          const std::size_t at = hotkey_keys.size();
+          hotkey_keys.append(s);
+          hotkey_keys += '\0';
+          append_lower_ascii(hotkey_keys, e.hotkey);
+          const std::size_t first = hotkeys.insert(std::string_view(hotkey_keys).substr(at), i);
+          if (first != i) hotkey_keys.resize(at);  // the key is held already
+          if (first == i) continue;
+          std::uint64_t pair = (std::uint64_t{first} << 32) ^ i;
           if (!clash_reported.insert(pair).second) continue;
-          const Event& other = m.events[it->second];
-          cx.error("hotkey-clash", p + ".hotkey",
-                   "hotkey " + quote(e.hotkey) + " is also bound by " + other.path +
+          const Event& other = m.events[first];
+          cx.error("hotkey-clash", path() + ".hotkey",
+                   "hotkey " + quote(e.hotkey) + " is also bound by " + other.path() +
                        ", and both can fire from state " + quote(s) +
                        "; give one of them another key");
         }
@@ -147,15 +156,16 @@ void lint_structural(const Model& m, Context& cx) {
     }
   }
 
-  std::unordered_set<std::string_view> cut_names;
-  for (const Cutscene& c : m.cutscenes) {
-    if (c.name_ok && !cut_names.insert(c.name).second) {
-      cx.error("duplicate-name", c.path,
+  ViewIndex cut_names;
+  for (std::size_t k = 0; k < m.cutscenes.size(); ++k) {
+    const Cutscene& c = m.cutscenes[k];
+    if (c.name_ok && cut_names.insert(c.name, k) != k) {
+      cx.error("duplicate-name", c.path(),
                "two cutscenes are named " + quote(c.name) + "; rename one of them");
     }
     if (c.has_state && !has_state(c.state)) {
-      cx.error("dangling-ref", c.path + ".state",
-               c.path + ".state names state " + quote(c.state) +
+      cx.error("dangling-ref", c.path() + ".state",
+               c.path() + ".state names state " + quote(c.state) +
                    ", which does not exist; fix the id or add that state");
     }
   }

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 
@@ -44,6 +45,139 @@ std::string quote(std::string_view s) {
 
 namespace {
 
+// FNV-1a.
+std::uint64_t view_hash(std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+
+// Equality of two short strings (object keys): a plain loop beats a library call.
+bool same_text(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void ViewIndex::reserve(std::size_t n) {
+  entries_.reserve(n);
+  hashes_.reserve(n);
+  std::size_t buckets = 16;
+  while (buckets < 2 * n) buckets *= 2;
+  if (buckets > table_.size()) rehash(buckets);
+}
+
+std::size_t ViewIndex::slot(std::string_view key, std::uint64_t hash) const noexcept {
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t b = hash & mask;; b = (b + 1) & mask) {
+    std::uint32_t e = table_[b];
+    if (e == 0 || (hashes_[e - 1] == hash && entries_[e - 1].first == key)) return b;
+  }
+}
+
+void ViewIndex::rehash(std::size_t buckets) {
+  table_.assign(buckets, 0);
+  const std::size_t mask = buckets - 1;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    std::size_t b = hashes_[i] & mask;
+    while (table_[b] != 0) b = (b + 1) & mask;
+    table_[b] = static_cast<std::uint32_t>(i + 1);
+  }
+}
+
+std::size_t ViewIndex::insert(std::string_view key, std::size_t value) {
+  if (2 * (entries_.size() + 1) > table_.size()) rehash(std::max<std::size_t>(16, 2 * table_.size()));
+  const std::uint64_t h = view_hash(key);
+  const std::size_t b = slot(key, h);
+  if (table_[b] != 0) return entries_[table_[b] - 1].second;
+  entries_.emplace_back(key, value);
+  hashes_.push_back(h);
+  table_[b] = static_cast<std::uint32_t>(entries_.size());
+  return value;
+}
+
+std::size_t ViewIndex::find(std::string_view key) const noexcept {
+  if (table_.empty()) return kNone;
+  const std::uint32_t e = table_[slot(key, view_hash(key))];
+  return e == 0 ? kNone : entries_[e - 1].second;
+}
+
+std::string Slot::path() const {
+  std::string p = "scene.slots.";
+  p += name;
+  return p;
+}
+
+void State::path_to(std::string& out) const {
+  out.assign("state[").append(id).append("]");
+}
+
+std::string State::path() const {
+  std::string p;
+  path_to(p);
+  return p;
+}
+
+void Event::path_to(std::string& out) const {
+  if (name_ok) {
+    out.assign("event[").append(name).append("]");
+  } else {
+    out.assign("scene.events[").append(std::to_string(index)).append("]");
+  }
+}
+
+std::string Event::path() const {
+  std::string p;
+  path_to(p);
+  return p;
+}
+
+std::string Cutscene::path() const {
+  if (!name_ok) return "scene.cutscenes[" + std::to_string(index) + "]";
+  std::string p = "cutscene[";
+  p += name;
+  p += ']';
+  return p;
+}
+
+namespace {
+
+// The path of a prose field after its owner's: ".base", ".camera.static", ...
+const char* layer_suffix(Layer layer) {
+  switch (layer) {
+    case Layer::kBase: return ".base";
+    case Layer::kDetail: return ".detail";
+    case Layer::kCameraStatic: return ".camera.static";
+    case Layer::kCameraDynamic: return ".camera.dynamic";
+    case Layer::kMovementStatic: return ".movement.static";
+    case Layer::kMovementDynamic: return ".movement.dynamic";
+    default: return ".ambient";
+  }
+}
+
+}  // namespace
+
+std::string Model::path(const ProseField& f) const {
+  std::string p;
+  switch (f.owner) {
+    case Owner::kState: p = states[f.owner_index].path(); break;
+    case Owner::kVariant:
+      p = states[f.owner_index].path() + ".variants[" + std::to_string(f.variant) + "]";
+      break;
+    case Owner::kEvent: p = events[f.owner_index].path(); break;
+    case Owner::kCutscene: p = cutscenes[f.owner_index].path(); break;
+  }
+  p += layer_suffix(f.layer);
+  if (f.layer == Layer::kAmbient) p += "[" + std::to_string(f.item) + "]";
+  return p;
+}
+
+namespace {
+
 // The JSON types the builder distinguishes (integers and floats are both numbers).
 enum class Type : std::uint8_t { kNull, kBoolean, kNumber, kString, kArray, kObject };
 
@@ -74,17 +208,23 @@ struct JsonReader {
       default: return Type::kNumber;
     }
   }
-  // The member `key`, or nothing when absent or null.
-  static std::optional<Node> field(Node obj, const char* key) {
-    auto it = obj->find(key);
-    if (it == obj->end() || it->is_null()) return std::nullopt;
-    return &*it;
-  }
+  // The members of an object, looked up by key.
+  struct Fields {
+    Json* obj;
+    // The member `key`, or nothing when absent or null.
+    std::optional<Node> get(const char* key) const {
+      auto it = obj->find(key);
+      if (it == obj->end() || it->is_null()) return std::nullopt;
+      return &*it;
+    }
+  };
+  static Fields fields(Node obj) { return Fields{obj}; }
   static std::string_view str(Node n) { return n->get_ref<const std::string&>(); }
   static bool boolean(Node n) { return n->get<bool>(); }
   static double number(Node n) { return n->get<double>(); }
   static std::string number_text(Node n) { return n->dump(); }
   static Json* site(Node n) { return n; }
+  static std::size_t size(Node arr) { return arr->size(); }
   template <class F>
   static void items(Node arr, F&& f) {
     std::size_t i = 0;
@@ -114,15 +254,66 @@ struct SimdReader {
       default: return Type::kNumber;
     }
   }
-  static std::optional<Node> field(const Node& obj, const char* key) {
-    std::optional<Node> found;
-    std::string_view k(key);
-    for (auto member : simdjson::dom::object(obj)) {
-      if (member.key == k) found = member.value;
+  // The members of an object, read once and then looked up by key in a small
+  // open-addressing table (the last of a repeated key wins).
+  class Fields {
+   public:
+    explicit Fields(const Node& obj) {
+      for (auto member : simdjson::dom::object(obj)) {
+        if (n_ < kInline) {
+          inline_[n_++] = {member.key, member.value};
+        } else {
+          more_.emplace_back(member.key, member.value);
+        }
+      }
+      std::size_t n = n_ + more_.size();
+      std::size_t size = kInlineTable;
+      while (size < 2 * n) size *= 2;
+      if (size > kInlineTable) big_table_.assign(size, 0);
+      table_ = size > kInlineTable ? big_table_.data() : inline_table_.data();
+      mask_ = size - 1;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::size_t b = find(item(i).first);
+        table_[b] = static_cast<std::uint32_t>(i + 1);  // a repeated key takes the later value
+      }
     }
-    if (found && found->is_null()) return std::nullopt;
-    return found;
-  }
+    Fields(const Fields&) = delete;
+    Fields& operator=(const Fields&) = delete;
+
+    // The member `key`, or nothing when absent or null.
+    std::optional<Node> get(std::string_view key) const {
+      std::uint32_t e = table_[find(key)];
+      if (e == 0) return std::nullopt;
+      const Node& v = item(e - 1).second;
+      if (v.is_null()) return std::nullopt;
+      return v;
+    }
+
+   private:
+    static constexpr std::size_t kInline = 16, kInlineTable = 32;
+
+    const std::pair<std::string_view, Node>& item(std::size_t i) const {
+      return i < kInline ? inline_[i] : more_[i - kInline];
+    }
+    // The slot holding `key`, or the empty slot where it would go.
+    std::size_t find(std::string_view key) const {
+      std::size_t h = key.size() * 131;
+      if (!key.empty()) h += static_cast<unsigned char>(key.front()) * 31u + static_cast<unsigned char>(key.back());
+      for (std::size_t b = h & mask_;; b = (b + 1) & mask_) {
+        std::uint32_t e = table_[b];
+        if (e == 0 || same_text(item(e - 1).first, key)) return b;
+      }
+    }
+
+    std::pair<std::string_view, Node> inline_[kInline];
+    std::size_t n_ = 0;
+    std::vector<std::pair<std::string_view, Node>> more_;
+    std::array<std::uint32_t, kInlineTable> inline_table_{};
+    std::vector<std::uint32_t> big_table_;
+    std::uint32_t* table_ = nullptr;
+    std::size_t mask_ = 0;
+  };
+  static Fields fields(const Node& obj) { return Fields(obj); }
   static std::string_view str(const Node& n) { return std::string_view(n); }
   static bool boolean(const Node& n) { return bool(n); }
   static double number(const Node& n) { return double(n); }
@@ -134,6 +325,8 @@ struct SimdReader {
     }
   }
   static Json* site(const Node&) { return nullptr; }
+  // Items of an array (a hint: the reader saturates its count for huge arrays).
+  static std::size_t size(const Node& arr) { return simdjson::dom::array(arr).size(); }
   template <class F>
   static void items(const Node& arr, F&& f) {
     std::size_t i = 0;
@@ -175,10 +368,25 @@ bool valid_name(std::string_view s) noexcept {
   return cps <= 120;
 }
 
+// A path, formatted only when a finding names it: base + suffix.
+struct At {
+  std::string_view base;
+  std::string_view suffix;
+
+  std::string str() const {
+    std::string s;
+    s.reserve(base.size() + suffix.size());
+    s.append(base);
+    s.append(suffix);
+    return s;
+  }
+};
+
 template <class R>
 class Builder {
  public:
   using Node = typename R::Node;
+  using Fields = typename R::Fields;
 
   Builder(Model& m, Context& cx) : m_(m), cx_(cx) {}
 
@@ -189,21 +397,22 @@ class Builder {
       m_.fatal = true;
       return;
     }
-    if (!check_version(world)) {
+    const Fields w = R::fields(world);
+    if (!check_version(w)) {
       m_.fatal = true;
       return;
     }
-    optional_string(world, "id", "id");
-    required_string(world, "name", "name");
-    optional_string(world, "description", "description");
-    optional_string(world, "cover", "cover");
-    if (auto v = R::field(world, "visibility")) {
+    optional_string(w, "id", At{"id", ""});
+    required_string(w, "name", At{"name", ""});
+    optional_string(w, "description", At{"description", ""});
+    optional_string(w, "cover", At{"cover", ""});
+    if (auto v = w.get("visibility")) {
       if (!is_string(*v) || (R::str(*v) != "private" && R::str(*v) != "public")) {
         schema("visibility", "visibility must be \"private\" or \"public\", not " + show(*v));
       }
     }
-    entrance(world);
-    auto scene = R::field(world, "scene");
+    entrance(w);
+    auto scene = w.get("scene");
     if (!scene) {
       schema("scene", "the world has no scene; add \"scene\": {\"states\": {...}, \"events\": [...]}");
       return;
@@ -212,10 +421,11 @@ class Builder {
       schema("scene", std::string("scene must be an object, not ") + tname(*scene));
       return;
     }
-    slots(*scene);
-    states(*scene);
-    events(*scene);
-    cutscenes(*scene);
+    const Fields sc = R::fields(*scene);
+    slots(sc);
+    states(sc);
+    events(sc);
+    cutscenes(sc);
   }
 
  private:
@@ -224,6 +434,13 @@ class Builder {
 
   void schema(std::string path, std::string message) {
     cx_.error("schema", std::move(path), std::move(message));
+  }
+  // A `schema` finding at `at`; the message is the path followed by `rest`.
+  void schema_at(const At& at, std::string_view rest) {
+    std::string p = at.str();
+    std::string message = p;
+    message += rest;
+    schema(std::move(p), std::move(message));
   }
 
   static const char* tname(const Node& n) { return type_name(R::type(n)); }
@@ -234,144 +451,155 @@ class Builder {
     return tname(n);
   }
 
-  std::optional<std::string_view> optional_string(const Node& obj, const char* key,
-                                                  const std::string& path) {
-    auto v = R::field(obj, key);
+  std::optional<std::string_view> optional_string(const Fields& obj, const char* key, const At& at) {
+    auto v = obj.get(key);
     if (!v) return std::nullopt;
     if (!is_string(*v)) {
-      schema(path, path + " must be a string, not " + std::string(tname(*v)));
+      schema_at(at, std::string(" must be a string, not ") + tname(*v));
       return std::nullopt;
     }
     return R::str(*v);
   }
 
-  std::optional<std::string_view> required_string(const Node& obj, const char* key,
-                                                  const std::string& path) {
-    if (!R::field(obj, key)) {
-      schema(path, path + " is required and missing; add it as a string");
+  std::optional<std::string_view> required_string(const Fields& obj, const char* key, const At& at) {
+    if (!obj.get(key)) {
+      schema_at(at, " is required and missing; add it as a string");
       return std::nullopt;
     }
-    return optional_string(obj, key, path);
+    return optional_string(obj, key, at);
   }
 
-  bool optional_bool(const Node& obj, const char* key, const std::string& path) {
-    auto v = R::field(obj, key);
+  bool optional_bool(const Fields& obj, const char* key, const At& at) {
+    auto v = obj.get(key);
     if (!v) return false;
     if (R::type(*v) != Type::kBoolean) {
-      schema(path, path + " must be true or false, not " + std::string(tname(*v)));
+      schema_at(at, std::string(" must be true or false, not ") + tname(*v));
       return false;
     }
     return R::boolean(*v);
   }
 
-  double optional_seconds(const Node& obj, const char* key, const std::string& path) {
-    auto v = R::field(obj, key);
+  double optional_seconds(const Fields& obj, const char* key, const At& at) {
+    auto v = obj.get(key);
     if (!v) return 0;
     if (R::type(*v) != Type::kNumber) {
-      schema(path, path + " must be a number of seconds, not " + std::string(tname(*v)));
+      schema_at(at, std::string(" must be a number of seconds, not ") + tname(*v));
       return 0;
     }
     double d = R::number(*v);
     if (!(d >= 0) || !std::isfinite(d)) {
-      schema(path, path + " must be zero or more seconds, not " + R::number_text(*v));
+      schema_at(at, " must be zero or more seconds, not " + R::number_text(*v));
       return 0;
     }
     return d;
   }
 
-  std::vector<std::string> string_list(const Node& obj, const char* key, const std::string& path) {
-    std::vector<std::string> out;
-    auto v = R::field(obj, key);
+  std::vector<std::string_view> string_list(const Fields& obj, const char* key, const At& at) {
+    std::vector<std::string_view> out;
+    auto v = obj.get(key);
     if (!v) return out;
     if (R::type(*v) != Type::kArray) {
-      schema(path, path + " must be an array of strings, not " + std::string(tname(*v)));
+      schema_at(at, std::string(" must be an array of strings, not ") + tname(*v));
       return out;
     }
     R::items(*v, [&](std::size_t i, const Node& item) {
       if (is_string(item)) {
-        out.emplace_back(R::str(item));
+        out.push_back(R::str(item));
       } else {
-        schema(path, path + "[" + std::to_string(i) + "] must be a string, not " +
-                         std::string(tname(item)));
+        schema_at(at, "[" + std::to_string(i) + "] must be a string, not " +
+                          std::string(tname(item)));
       }
     });
     return out;
   }
 
-  void add_prose(const Node& v, std::string path, Owner owner, std::size_t index,
-                 bool override_prose) {
-    ProseField f;
-    f.path = std::move(path);
+  // Where the prose fields being read belong.
+  struct ProseOwner {
+    Owner owner;
+    std::size_t index;        // state / event / cutscene index
+    std::size_t variant = 0;  // when owner is kVariant
+    bool override_prose = false;
+  };
+
+  void add_prose(const Node& v, const ProseOwner& o, Layer layer, std::size_t item) {
+    ProseField& f = m_.prose.emplace_back();
     f.raw = R::str(v);
     f.site = R::site(v);
-    f.owner = owner;
-    f.owner_index = index;
-    f.override_prose = override_prose;
-    m_.prose.push_back(std::move(f));
+    f.owner = o.owner;
+    f.layer = layer;
+    f.override_prose = o.override_prose;
+    f.owner_index = o.index;
+    f.variant = o.variant;
+    f.item = item;
   }
 
-  std::size_t prose(const Node& obj, const char* key, std::string path, Owner owner,
-                    std::size_t index, bool override_prose = false) {
-    auto v = R::field(obj, key);
+  // The prose field `key` of `obj` (at `base`); its index in Model::prose, or kNone.
+  std::size_t prose(const Fields& obj, const char* key, std::string_view base, const ProseOwner& o,
+                    Layer layer) {
+    auto v = obj.get(key);
     if (!v) return kNone;
     if (!is_string(*v)) {
-      schema(path, path + " must be a string of prose, not " + std::string(tname(*v)));
+      schema_at(At{base, layer_suffix(layer)},
+                std::string(" must be a string of prose, not ") + tname(*v));
       return kNone;
     }
-    add_prose(*v, std::move(path), owner, index, override_prose);
+    add_prose(*v, o, layer, 0);
     return m_.prose.size() - 1;
   }
 
   // camera / movement: {static, dynamic}.
-  void layer_pair(const Node& obj, const char* key, const std::string& base_path, Owner owner,
-                  std::size_t index, std::size_t* st, std::size_t* dy, bool override_prose = false) {
-    auto v = R::field(obj, key);
+  void layer_pair(const Fields& obj, bool camera, std::string_view base, const ProseOwner& o,
+                  std::size_t* st, std::size_t* dy) {
+    const char* key = camera ? "camera" : "movement";
+    auto v = obj.get(key);
     if (!v) return;
-    std::string path = base_path + "." + key;
     if (R::type(*v) != Type::kObject) {
-      schema(path, path + " must be an object {\"static\": ..., \"dynamic\": ...}, not " +
-                       std::string(tname(*v)));
+      schema_at(At{base, camera ? ".camera" : ".movement"},
+                std::string(" must be an object {\"static\": ..., \"dynamic\": ...}, not ") +
+                    tname(*v));
       return;
     }
-    std::size_t s = prose(*v, "static", path + ".static", owner, index, override_prose);
-    std::size_t d = prose(*v, "dynamic", path + ".dynamic", owner, index, override_prose);
+    const Fields pair = R::fields(*v);
+    std::size_t s = prose(pair, "static", base, o, camera ? Layer::kCameraStatic : Layer::kMovementStatic);
+    std::size_t d = prose(pair, "dynamic", base, o, camera ? Layer::kCameraDynamic : Layer::kMovementDynamic);
     if (st) *st = s;
     if (dy) *dy = d;
   }
 
-  void ambient(const Node& obj, const std::string& base_path, Owner owner, std::size_t index,
+  void ambient(const Fields& obj, std::string_view base, const ProseOwner& o,
                std::vector<std::size_t>* out) {
-    auto v = R::field(obj, "ambient");
+    auto v = obj.get("ambient");
     if (!v) return;
-    std::string path = base_path + ".ambient";
     if (R::type(*v) != Type::kArray) {
-      schema(path, path + " must be an array of prose strings, not " + std::string(tname(*v)));
+      schema_at(At{base, ".ambient"},
+                std::string(" must be an array of prose strings, not ") + tname(*v));
       return;
     }
     R::items(*v, [&](std::size_t i, const Node& item) {
-      std::string p = path + "[" + std::to_string(i) + "]";
       if (!is_string(item)) {
+        std::string p = At{base, ".ambient"}.str() + "[" + std::to_string(i) + "]";
         schema(p, p + " must be a string of prose, not " + std::string(tname(item)));
         return;
       }
-      add_prose(item, std::move(p), owner, index, false);
+      add_prose(item, o, Layer::kAmbient, i);
       if (out) out->push_back(m_.prose.size() - 1);
     });
   }
 
-  Ending ending(const Node& obj, const std::string& base_path) {
+  Ending ending(const Fields& obj, std::string_view base) {
     Ending e;
-    auto v = R::field(obj, "ending");
+    auto v = obj.get("ending");
     if (!v) return e;
     e.present = true;
-    std::string path = base_path + ".ending";
+    const std::string path = At{base, ".ending"}.str();
     if (R::type(*v) != Type::kObject) {
       schema(path, path + " must be an object {\"kind\": \"win\"|\"lose\", \"title\": ...}, not " +
                        std::string(tname(*v)));
       return e;
     }
     bool ok = true;
-    auto kind = R::field(*v, "kind");
+    const Fields ef = R::fields(*v);
+    auto kind = ef.get("kind");
     if (!kind) {
       schema(path + ".kind", path + ".kind is required; set it to \"win\" or \"lose\"");
       ok = false;
@@ -379,14 +607,14 @@ class Builder {
       schema(path + ".kind", path + ".kind must be \"win\" or \"lose\", not " + show(*kind));
       ok = false;
     }
-    if (!required_string(*v, "title", path + ".title")) ok = false;
-    optional_string(*v, "subtitle", path + ".subtitle");
+    if (!required_string(ef, "title", At{path, ".title"})) ok = false;
+    optional_string(ef, "subtitle", At{path, ".subtitle"});
     e.valid = ok;
     return e;
   }
 
-  bool check_version(const Node& world) {
-    auto v = R::field(world, "schemaVersion");
+  bool check_version(const Fields& world) {
+    auto v = world.get("schemaVersion");
     if (!v) return true;  // normalise() sets it; a null is read as absent
     if (!is_string(*v)) {
       schema("schemaVersion", std::string("schemaVersion must be a string such as \"1.0\", not ") +
@@ -413,8 +641,8 @@ class Builder {
     return true;
   }
 
-  void entrance(const Node& world) {
-    auto e = R::field(world, "entrance");
+  void entrance(const Fields& world) {
+    auto e = world.get("entrance");
     if (!e) {
       schema("entrance", "the world has no entrance; add \"entrance\": {\"state\": \"<state id>\"}");
       return;
@@ -423,23 +651,25 @@ class Builder {
       schema("entrance", std::string("entrance must be an object, not ") + tname(*e));
       return;
     }
-    if (auto s = required_string(*e, "state", "entrance.state")) {
+    const Fields ef = R::fields(*e);
+    if (auto s = required_string(ef, "state", At{"entrance.state", ""})) {
       m_.entrance = *s;
       m_.entrance_ok = true;
     }
-    if (auto img = R::field(*e, "image")) {
+    if (auto img = ef.get("image")) {
       if (R::type(*img) != Type::kObject) {
         schema("entrance.image", std::string("entrance.image must be an object {\"src\": ...}, not ") +
                                      tname(*img));
       } else {
-        required_string(*img, "src", "entrance.image.src");
-        optional_string(*img, "label", "entrance.image.label");
+        const Fields imf = R::fields(*img);
+        required_string(imf, "src", At{"entrance.image.src", ""});
+        optional_string(imf, "label", At{"entrance.image.label", ""});
       }
     }
   }
 
-  void slots(const Node& scene) {
-    auto v = R::field(scene, "slots");
+  void slots(const Fields& scene) {
+    auto v = scene.get("slots");
     if (!v) return;
     if (R::type(*v) != Type::kObject) {
       schema("scene.slots", std::string("scene.slots must be an object of name -> prose, not ") +
@@ -449,28 +679,27 @@ class Builder {
     auto members = R::members(*v);
     m_.slots.reserve(members.size());
     for (const auto& [key, value] : members) {
-      std::string path = "scene.slots." + std::string(key);
       if (!valid_id(key)) {
-        schema(path, "slot name " + quote(key) +
-                         " must be 1-64 characters of letters, digits, '_', '.' or '-'");
+        schema("scene.slots." + std::string(key),
+               "slot name " + quote(key) +
+                   " must be 1-64 characters of letters, digits, '_', '.' or '-'");
         continue;
       }
       if (!is_string(value)) {
-        schema(path, path + " must be a string of prose, not " + std::string(tname(value)));
+        schema_at(At{"scene.slots.", key},
+                  std::string(" must be a string of prose, not ") + tname(value));
         continue;
       }
-      Slot s;
+      Slot& s = m_.slots.emplace_back();
       s.name = key;
-      s.path = std::move(path);
       s.raw = R::str(value);
       s.defined_ok = true;
-      m_.slot_index.emplace(key, m_.slots.size());
-      m_.slots.push_back(std::move(s));
+      m_.slot_index.insert(key, m_.slots.size() - 1);
     }
   }
 
-  void states(const Node& scene) {
-    auto v = R::field(scene, "states");
+  void states(const Fields& scene) {
+    auto v = scene.get("states");
     if (!v) {
       schema("scene.states", "scene.states is required; add an object of state id -> state");
       return;
@@ -483,35 +712,36 @@ class Builder {
     auto members = R::members(*v);
     m_.states_count = members.size();
     m_.states.reserve(members.size());
+    std::string path;
     for (const auto& [key, obj] : members) {
       std::size_t index = m_.states.size();
-      m_.states.emplace_back();
-      State& st = m_.states.back();
+      State& st = m_.states.emplace_back();
       st.id = key;
-      st.path = "state[" + st.id + "]";
       st.id_ok = valid_id(st.id);
+      st.path_to(path);
       if (!st.id_ok) {
-        schema(st.path, "state id " + quote(st.id) +
-                            " must be 1-64 characters of letters, digits, '_', '.' or '-'");
+        schema(path, "state id " + quote(st.id) +
+                         " must be 1-64 characters of letters, digits, '_', '.' or '-'");
       }
       if (R::type(obj) != Type::kObject) {
-        schema(st.path, st.path + " must be an object, not " + std::string(tname(obj)));
+        schema_at(At{path, ""}, std::string(" must be an object, not ") + tname(obj));
         continue;
       }
-      state_body(obj, index);
+      state_body(obj, index, path);
     }
     m_.state_index.reserve(m_.states.size());
-    for (std::size_t i = 0; i < m_.states.size(); ++i) m_.state_index.emplace(m_.states[i].id, i);
+    for (std::size_t i = 0; i < m_.states.size(); ++i) m_.state_index.insert(m_.states[i].id, i);
   }
 
-  void state_body(const Node& obj, std::size_t index) {
-    const std::string path = m_.states[index].path;
-    std::size_t base = prose(obj, "base", path + ".base", Owner::kState, index);
+  void state_body(const Node& node, std::size_t index, const std::string& path) {
+    const Fields obj = R::fields(node);
+    const ProseOwner own{Owner::kState, index};
+    std::size_t base = prose(obj, "base", path, own, Layer::kBase);
     std::size_t cs = kNone, cd = kNone, ms = kNone, md = kNone;
-    layer_pair(obj, "camera", path, Owner::kState, index, &cs, &cd);
-    layer_pair(obj, "movement", path, Owner::kState, index, &ms, &md);
+    layer_pair(obj, true, path, own, &cs, &cd);
+    layer_pair(obj, false, path, own, &ms, &md);
     std::vector<std::size_t> amb;
-    ambient(obj, path, Owner::kState, index, &amb);
+    ambient(obj, path, own, &amb);
     Ending e = ending(obj, path);
     State& st = m_.states[index];
     st.base = base;
@@ -521,30 +751,31 @@ class Builder {
     st.mov_dynamic = md;
     st.ambient = std::move(amb);
     st.ending = e;
-    if (auto vars = R::field(obj, "variants")) {
-      std::string vpath = path + ".variants";
+    if (auto vars = obj.get("variants")) {
       if (R::type(*vars) != Type::kArray) {
-        schema(vpath, vpath + " must be an array of variant objects, not " +
-                          std::string(tname(*vars)));
+        schema_at(At{path, ".variants"}, std::string(" must be an array of variant objects, not ") +
+                                             tname(*vars));
         return;
       }
       R::items(*vars, [&](std::size_t i, const Node& var) {
-        std::string p = vpath + "[" + std::to_string(i) + "]";
+        std::string p = path + ".variants[" + std::to_string(i) + "]";
         if (R::type(var) != Type::kObject) {
-          schema(p, p + " must be an object, not " + std::string(tname(var)));
+          schema_at(At{p, ""}, std::string(" must be an object, not ") + tname(var));
           return;
         }
-        optional_string(var, "label", p + ".label");
-        prose(var, "base", p + ".base", Owner::kVariant, index);
-        layer_pair(var, "camera", p, Owner::kVariant, index, nullptr, nullptr);
-        layer_pair(var, "movement", p, Owner::kVariant, index, nullptr, nullptr);
-        ambient(var, p, Owner::kVariant, index, nullptr);
+        const ProseOwner vown{Owner::kVariant, index, i};
+        const Fields vf = R::fields(var);
+        optional_string(vf, "label", At{p, ".label"});
+        prose(vf, "base", p, vown, Layer::kBase);
+        layer_pair(vf, true, p, vown, nullptr, nullptr);
+        layer_pair(vf, false, p, vown, nullptr, nullptr);
+        ambient(vf, p, vown, nullptr);
       });
     }
   }
 
-  void events(const Node& scene) {
-    auto v = R::field(scene, "events");
+  void events(const Fields& scene) {
+    auto v = scene.get("events");
     if (!v) {
       schema("scene.events", "scene.events is required; add an array of events (it may be empty)");
       return;
@@ -554,33 +785,36 @@ class Builder {
                                  tname(*v));
       return;
     }
-    R::items(*v, [&](std::size_t i, const Node& item) { event(item, i); });
+    m_.events.reserve(std::min(R::size(*v), cx_.limits.max_events));
+    std::string path;
+    R::items(*v, [&](std::size_t i, const Node& item) { event(item, i, path); });
     m_.events_count = m_.events.size();
   }
 
-  void event(const Node& obj, std::size_t i) {
+  // `path` is scratch space for the event's path.
+  void event(const Node& node, std::size_t i, std::string& path) {
     std::size_t index = m_.events.size();
-    m_.events.emplace_back();
-    Event& ev = m_.events.back();
-    ev.path = "scene.events[" + std::to_string(i) + "]";
-    if (R::type(obj) != Type::kObject) {
-      schema(ev.path, ev.path + " must be an event object, not " + std::string(tname(obj)));
+    Event& ev = m_.events.emplace_back();
+    ev.index = i;
+    ev.path_to(path);
+    if (R::type(node) != Type::kObject) {
+      schema_at(At{path, ""}, std::string(" must be an event object, not ") + tname(node));
       return;
     }
-    if (auto n = R::field(obj, "name"); n && is_string(*n) && valid_name(R::str(*n))) {
+    const Fields obj = R::fields(node);
+    if (auto n = obj.get("name"); n && is_string(*n) && valid_name(R::str(*n))) {
       ev.name = R::str(*n);
       ev.name_ok = true;
-      ev.path = "event[" + ev.name + "]";
+      ev.path_to(path);
     } else if (!n) {
-      schema(ev.path + ".name", ev.path + " has no name; give it a unique name (events are addressed by name)");
+      schema(path + ".name", path + " has no name; give it a unique name (events are addressed by name)");
     } else if (!is_string(*n)) {
-      schema(ev.path + ".name", ev.path + ".name must be a string, not " + std::string(tname(*n)));
+      schema(path + ".name", path + ".name must be a string, not " + std::string(tname(*n)));
     } else {
-      schema(ev.path + ".name", "event name " + quote(R::str(*n)) +
-                                    " must be 1-120 printable characters");
+      schema(path + ".name", "event name " + quote(R::str(*n)) +
+                                 " must be 1-120 printable characters");
     }
-    const std::string path = ev.path;
-    auto kind = R::field(obj, "kind");
+    auto kind = obj.get("kind");
     EventKind k = EventKind::kInvalid;
     std::string_view ks = kind && is_string(*kind) ? R::str(*kind) : std::string_view();
     if (!kind) {
@@ -597,10 +831,10 @@ class Builder {
     }
     ev.kind = k;
     // `from`: a state id or an array of them (normalise() writes the array form).
-    if (auto from = R::field(obj, "from"); !from) {
+    if (auto from = obj.get("from"); !from) {
       schema(path + ".from", path + ".from is required; list the state ids it fires from");
     } else if (is_string(*from)) {
-      ev.from.emplace_back(R::str(*from));
+      ev.from.push_back(R::str(*from));
       ev.from_ok = true;
     } else if (R::type(*from) != Type::kArray) {
       schema(path + ".from", path + ".from must be a state id or an array of state ids, not " +
@@ -609,7 +843,7 @@ class Builder {
       bool ok = true;
       R::items(*from, [&](std::size_t, const Node& s) {
         if (is_string(s)) {
-          ev.from.emplace_back(R::str(s));
+          ev.from.push_back(R::str(s));
         } else {
           ok = false;
           schema(path + ".from", path + ".from must hold state ids (strings), not " +
@@ -622,7 +856,7 @@ class Builder {
         ev.from_ok = ok;
       }
     }
-    if (auto to = R::field(obj, "to")) {
+    if (auto to = obj.get("to")) {
       ev.has_to = true;
       if (is_string(*to)) {
         ev.to = R::str(*to);
@@ -631,59 +865,61 @@ class Builder {
         schema(path + ".to", path + ".to must be a state id (a string), not " + std::string(tname(*to)));
       }
     }
-    if (auto hk = optional_string(obj, "hotkey", path + ".hotkey")) ev.hotkey = *hk;
-    ev.requires_ = string_list(obj, "requires", path + ".requires");
-    ev.grants = string_list(obj, "grants", path + ".grants");
-    ev.hidden = optional_bool(obj, "hidden", path + ".hidden");
-    optional_bool(obj, "oneShot", path + ".oneShot");
-    if (auto timing = R::field(obj, "timing")) {
+    if (auto hk = optional_string(obj, "hotkey", At{path, ".hotkey"})) ev.hotkey = *hk;
+    ev.requires_ = string_list(obj, "requires", At{path, ".requires"});
+    ev.grants = string_list(obj, "grants", At{path, ".grants"});
+    ev.hidden = optional_bool(obj, "hidden", At{path, ".hidden"});
+    optional_bool(obj, "oneShot", At{path, ".oneShot"});
+    if (auto timing = obj.get("timing")) {
       if (R::type(*timing) != Type::kObject) {
-        schema(path + ".timing", path + ".timing must be an object {\"after\": s, \"duration\": s}, not " +
-                                     std::string(tname(*timing)));
+        schema_at(At{path, ".timing"},
+                  std::string(" must be an object {\"after\": s, \"duration\": s}, not ") +
+                      tname(*timing));
       } else {
-        ev.after = optional_seconds(*timing, "after", path + ".timing.after");
-        optional_seconds(*timing, "duration", path + ".timing.duration");
+        const Fields tf = R::fields(*timing);
+        ev.after = optional_seconds(tf, "after", At{path, ".timing.after"});
+        optional_seconds(tf, "duration", At{path, ".timing.duration"});
       }
     }
     if (k == EventKind::kTerminal) ev.ending = ending(obj, path);
-    bool ov = k == EventKind::kOverride;
-    prose(obj, "base", path + ".base", Owner::kEvent, index, ov);
-    prose(obj, "detail", path + ".detail", Owner::kEvent, index, ov);
-    layer_pair(obj, "camera", path, Owner::kEvent, index, nullptr, nullptr, ov);
-    layer_pair(obj, "movement", path, Owner::kEvent, index, nullptr, nullptr, ov);
+    const ProseOwner own{Owner::kEvent, index, 0, k == EventKind::kOverride};
+    prose(obj, "base", path, own, Layer::kBase);
+    prose(obj, "detail", path, own, Layer::kDetail);
+    layer_pair(obj, true, path, own, nullptr, nullptr);
+    layer_pair(obj, false, path, own, nullptr, nullptr);
   }
 
-  void cutscenes(const Node& scene) {
-    auto v = R::field(scene, "cutscenes");
+  void cutscenes(const Fields& scene) {
+    auto v = scene.get("cutscenes");
     if (!v) return;
     if (R::type(*v) != Type::kArray) {
       schema("scene.cutscenes", std::string("scene.cutscenes must be an array, not ") + tname(*v));
       return;
     }
-    R::items(*v, [&](std::size_t i, const Node& obj) {
-      m_.cutscenes.emplace_back();
-      Cutscene& cs = m_.cutscenes.back();
-      cs.path = "scene.cutscenes[" + std::to_string(i) + "]";
-      if (R::type(obj) != Type::kObject) {
-        schema(cs.path, cs.path + " must be an object, not " + std::string(tname(obj)));
+    R::items(*v, [&](std::size_t i, const Node& node) {
+      Cutscene& cs = m_.cutscenes.emplace_back();
+      cs.index = i;
+      std::string path = cs.path();
+      if (R::type(node) != Type::kObject) {
+        schema_at(At{path, ""}, std::string(" must be an object, not ") + tname(node));
         return;
       }
-      if (auto n = R::field(obj, "name"); n && is_string(*n) && valid_name(R::str(*n))) {
+      const Fields obj = R::fields(node);
+      if (auto n = obj.get("name"); n && is_string(*n) && valid_name(R::str(*n))) {
         cs.name = R::str(*n);
         cs.name_ok = true;
-        cs.path = "cutscene[" + cs.name + "]";
+        path = cs.path();
       } else if (!n) {
-        schema(cs.path + ".name", cs.path + " has no name; give it a unique name");
+        schema(path + ".name", path + " has no name; give it a unique name");
       } else {
-        schema(cs.path + ".name", cs.path + ".name must be 1-120 printable characters, not " + show(*n));
+        schema(path + ".name", path + ".name must be 1-120 printable characters, not " + show(*n));
       }
-      const std::string path = cs.path;
-      if (auto s = required_string(obj, "state", path + ".state")) {
+      if (auto s = required_string(obj, "state", At{path, ".state"})) {
         cs.state = *s;
         cs.has_state = true;
       }
-      optional_seconds(obj, "duration", path + ".duration");
-      prose(obj, "base", path + ".base", Owner::kCutscene, m_.cutscenes.size() - 1);
+      optional_seconds(obj, "duration", At{path, ".duration"});
+      prose(obj, "base", path, ProseOwner{Owner::kCutscene, m_.cutscenes.size() - 1}, Layer::kBase);
     });
   }
 };

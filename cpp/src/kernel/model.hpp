@@ -1,13 +1,13 @@
 // Private to the kernel gate: the typed model of a world that the lints run on.
 // One model, filled by one builder from either reader: the parsed JSON document
 // (run_gate) or the fast reader's document (run_gate_text). Prose is never
-// copied: every text is a view into the reader's document, which outlives the model.
+// copied: every text is a view into the reader's document, which outlives the model,
+// and paths are formatted only for the findings that name them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "conjure/json.hpp"
@@ -23,8 +23,34 @@ namespace conjure::kernel {
 
 inline constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
+// Strings (views, which must outlive the index) to numbers, in one flat
+// open-addressing table: one hash of the bytes per look-up, no node per entry.
+class ViewIndex {
+ public:
+  void reserve(std::size_t n);
+  // Adds key -> value unless key is present; returns the value key now holds.
+  std::size_t insert(std::string_view key, std::size_t value);
+  // The value of key, or kNone.
+  std::size_t find(std::string_view key) const noexcept;
+  bool contains(std::string_view key) const noexcept { return find(key) != kNone; }
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  std::size_t slot(std::string_view key, std::uint64_t hash) const noexcept;
+  void rehash(std::size_t buckets);
+
+  std::vector<std::pair<std::string_view, std::size_t>> entries_;
+  std::vector<std::uint64_t> hashes_;   // of entries_, for rehashing and quick rejects
+  std::vector<std::uint32_t> table_;    // 1 + index into entries_, 0 when empty
+};
+
 // Where a prose field lives.
 enum class Owner : std::uint8_t { kState, kVariant, kEvent, kCutscene };
+
+// Which field of its owner a prose field is.
+enum class Layer : std::uint8_t {
+  kBase, kDetail, kCameraStatic, kCameraDynamic, kMovementStatic, kMovementDynamic, kAmbient
+};
 
 // One piece of a parsed template: literal text, or a `{slot}` reference.
 struct Segment {
@@ -34,14 +60,18 @@ struct Segment {
   std::size_t slot = kNone;  // index into Model::slots when is_slot and defined
 };
 
+// Ids, names and prose are views into the reader's document, which outlives the
+// model. Paths are built only when a finding names them (the path() functions).
 struct ProseField {
-  std::string path;           // state[cellar].base, event[Open door].detail, ...
   std::string_view raw;       // the text as written (escapes of JSON undone)
   Json* site = nullptr;       // the string in a JSON document to fill (run_gate only)
   Owner owner = Owner::kState;
-  std::size_t owner_index = 0;  // state / event / cutscene index
+  Layer layer = Layer::kBase;
   bool override_prose = false;  // prose of an `override` event (lethal-override)
-  std::vector<Segment> segments;
+  std::size_t owner_index = 0;  // state / event / cutscene index
+  std::size_t variant = 0;      // variants[i] when owner is kVariant
+  std::size_t item = 0;         // ambient[i] when layer is kAmbient
+  std::vector<Segment> segments;  // empty when the text holds no brace (then verbatim)
   bool fillable = false;        // every slot it uses is defined, acyclic, within limits
   bool verbatim = false;        // compiling leaves the text as written (no slots, no escapes)
   std::string filled;           // the text with slots filled, when fillable and not verbatim
@@ -51,11 +81,12 @@ struct ProseField {
 };
 
 struct Slot {
-  std::string name;
-  std::string path;             // scene.slots.<name>
+  std::string_view name;
   std::string_view raw;         // the string value
   std::vector<Segment> segments;
   bool defined_ok = false;      // a string value
+
+  std::string path() const;     // scene.slots.<name>
 };
 
 struct Ending {
@@ -64,57 +95,66 @@ struct Ending {
 };
 
 struct State {
-  std::string id;
-  std::string path;             // state[id]
+  std::string_view id;
   bool id_ok = true;            // matches the id pattern
   Ending ending;
   // Indices into Model::prose of the state's own layers (kNone when absent).
   std::size_t base = kNone, cam_static = kNone, cam_dynamic = kNone, mov_static = kNone,
               mov_dynamic = kNone;
   std::vector<std::size_t> ambient;
+
+  std::string path() const;     // state[id]
+  void path_to(std::string& out) const;  // writes path() into out (reusing its storage)
 };
 
 enum class EventKind : std::uint8_t { kTransition, kOverride, kTerminal, kInvalid };
 
 struct Event {
-  std::string name;
-  std::string path;             // event[name] or scene.events[i] when the name is unusable
+  std::size_t index = 0;        // position in scene.events
+  std::string_view name;
   bool name_ok = false;
   EventKind kind = EventKind::kInvalid;
   bool from_ok = false;         // `from` is a non-empty array of strings
-  std::vector<std::string> from;
   bool has_to = false;          // `to` present (and not null)
   bool to_ok = false;           // `to` is a string
-  std::string to;
-  std::string hotkey;           // empty when none
-  std::vector<std::string> requires_;
-  std::vector<std::string> grants;
   bool hidden = false;
+  std::vector<std::string_view> from;
+  std::string_view to;
+  std::string_view hotkey;      // empty when none
+  std::vector<std::string_view> requires_;
+  std::vector<std::string_view> grants;
   double after = 0;
   Ending ending;
+
+  std::string path() const;     // event[name] or scene.events[i] when the name is unusable
+  void path_to(std::string& out) const;  // writes path() into out (reusing its storage)
 };
 
 struct Cutscene {
-  std::string name;
-  std::string path;             // cutscene[name] or scene.cutscenes[i]
+  std::size_t index = 0;        // position in scene.cutscenes
+  std::string_view name;
   bool name_ok = false;
   bool has_state = false;
-  std::string state;
+  std::string_view state;
+
+  std::string path() const;     // cutscene[name] or scene.cutscenes[i]
 };
 
 struct Model {
   bool fatal = false;           // the document cannot be read as a world at all
   bool entrance_ok = false;
-  std::string entrance;         // entrance.state when entrance_ok
+  std::string_view entrance;    // entrance.state when entrance_ok
   std::vector<Slot> slots;
-  std::unordered_map<std::string_view, std::size_t> slot_index;  // views into the JSON keys
+  ViewIndex slot_index;          // slot name -> index into slots
   std::vector<State> states;
-  std::unordered_map<std::string_view, std::size_t> state_index;  // views into State::id
+  ViewIndex state_index;         // state id -> index into states
   std::vector<Event> events;
   std::vector<Cutscene> cutscenes;
   std::vector<ProseField> prose;
   std::size_t states_count = 0;  // entries of scene.states (for the limit)
   std::size_t events_count = 0;
+
+  std::string path(const ProseField& f) const;  // state[cellar].base, event[Open door].detail, ...
 };
 
 struct Context {

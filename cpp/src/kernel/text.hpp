@@ -1,6 +1,7 @@
 // Private to the kernel: UTF-8 decoding and the character classes shared by the
 // doctrine word scanner and the default tokenizer (docs/lints.md).
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -38,18 +39,27 @@ inline char32_t next_cp(std::string_view s, std::size_t& i) noexcept {
 // Whitespace separates; letters and digits (ASCII alphanumerics and any other
 // code point that is not listed punctuation or space) build words; ' and U+2019
 // are apostrophes; everything else is punctuation.
-inline CharClass classify(char32_t cp) noexcept {
-  if (cp < 0x80) {
-    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v') {
-      return CharClass::kSpace;
-    }
-    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9')) {
-      return CharClass::kWord;
-    }
-    if (cp == '\'') return CharClass::kApostrophe;
-    if (cp < 0x20 || cp == 0x7F) return CharClass::kSpace;
-    return CharClass::kPunct;
+constexpr CharClass classify_ascii(char32_t cp) noexcept {
+  if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v') {
+    return CharClass::kSpace;
   }
+  if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9')) {
+    return CharClass::kWord;
+  }
+  if (cp == '\'') return CharClass::kApostrophe;
+  if (cp < 0x20 || cp == 0x7F) return CharClass::kSpace;
+  return CharClass::kPunct;
+}
+
+// classify_ascii of every code point below 0x80, looked up.
+inline constexpr auto kAsciiClass = [] {
+  std::array<CharClass, 128> t{};
+  for (char32_t c = 0; c < 128; ++c) t[c] = classify_ascii(c);
+  return t;
+}();
+
+inline CharClass classify(char32_t cp) noexcept {
+  if (cp < 0x80) return kAsciiClass[cp];
   if (cp == 0x2019) return CharClass::kApostrophe;
   if (cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
       cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF) {

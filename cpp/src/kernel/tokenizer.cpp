@@ -28,6 +28,12 @@ class WordsV1 final : public Tokenizer {
       CharClass c = kernel::text::classify(kernel::text::next_cp(s, i));
       if (c == CharClass::kWord) {
         ++word;
+        // The rest of a run of ASCII letters and digits, without decoding.
+        while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80 &&
+               kernel::text::kAsciiClass[static_cast<unsigned char>(s[i])] == CharClass::kWord) {
+          ++word;
+          ++i;
+        }
         continue;
       }
       if (c == CharClass::kApostrophe && word > 0 && i < s.size()) {
