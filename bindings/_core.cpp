@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   init_ops(m);
   init_versions(m);
   init_store(m);
+  init_runtime(m);
 }

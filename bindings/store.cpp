@@ -232,6 +232,16 @@ void init_store(py::module_& m) {
                return Json{{"world", std::move(g.world)}, {"rev", g.rev}};
              });
            })
+      .def("get_graph_json",
+           [](S& s, const std::string& app, const std::string& mode, const std::string& id) {
+             conjure::GraphText g;
+             {
+               py::gil_scoped_release release;
+               g = (*s).get_graph_text(scope_of(app, mode), id);
+             }
+             return py::make_tuple(py::str(g.text), py::str(g.rev));
+           },
+           "(text, rev): the working graph as its canonical JSON text, unparsed")
       .def("list_worlds",
            [](S& s, const std::string& app, const std::string& mode, int limit, const std::string& cursor) {
              return call([&] { return page_json((*s).list_worlds(scope_of(app, mode), limit, cursor), world_info_json); });
@@ -443,6 +453,22 @@ void init_store(py::module_& m) {
              Json r = conjure_py::to_json(result, kMaxDepth, "result");
              return call([&] { return job_json((*s).complete_job(id, r)); });
            })
+      .def("complete_generation_job",
+           [](S& s, const std::string& id, py::handle world, const std::string& event_type, py::handle limits,
+              py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
+             Json doc = conjure_py::world_arg(world, gate.limits);
+             return call([&] {
+               auto done = (*s).complete_generation_job(id, doc, event_type, gate);
+               return Json{{"job", job_json(done.job)},
+                           {"world", graph_write_json(done.world, false)},
+                           {"event", {{"id", done.event.id}, {"appId", done.event.app_id}, {"mode", done.event.mode},
+                                      {"type", done.event.type}, {"createdAt", done.event.created_at},
+                                      {"data", done.event.data}}}};
+             });
+           },
+           py::arg("job_id"), py::arg("world"), py::arg("event_type"), py::arg("limits") = py::none(),
+           py::arg("plugins") = py::none())
       .def("fail_job",
            [](S& s, const std::string& id, const std::string& error) {
              return call([&] { return job_json((*s).fail_job(id, error)); });
@@ -550,8 +576,25 @@ void init_store(py::module_& m) {
              });
            })
       .def("record_delivery",
-           [](S& s, const std::string& id, int status, bool success, const std::string& error) {
-             return call([&] { return delivery_json((*s).record_delivery(id, status, success, error)); });
+           [](S& s, const std::string& id, int status, bool success, const std::string& error,
+              std::optional<double> next_attempt_in) {
+             return call([&] { return delivery_json((*s).record_delivery(id, status, success, error, next_attempt_in)); });
+           },
+           py::arg("delivery_id"), py::arg("status"), py::arg("success"), py::arg("error") = "",
+           py::arg("next_attempt_in") = py::none())
+      .def("list_delivery_attempts",
+           [](S& s, const std::string& id) {
+             return call([&] {
+               Json out = Json::array();
+               for (const auto& a : (*s).list_delivery_attempts(id)) {
+                 out.push_back({{"attempt", a.attempt},
+                                {"status", a.status},
+                                {"responseStatus", a.response_status == 0 ? Json(nullptr) : Json(a.response_status)},
+                                {"error", a.error},
+                                {"createdAt", a.created_at}});
+               }
+               return out;
+             });
            })
       .def("list_deliveries",
            [](S& s, const std::string& app, const std::string& webhook, int limit, const std::string& cursor) {

@@ -14,7 +14,8 @@ die() { printf '%serror:%s %s\n' "$c_red" "$c_off" "$*" >&2; exit 1; }
 
 DEB_PACKAGES=(cmake ninja-build g++ ccache pkg-config nlohmann-json3-dev libgtest-dev
               libsqlite3-dev libssl-dev libturbojpeg0-dev libsimdjson-dev)
-DEB_TEST_PACKAGES=(clang-14 libclang-rt-14-dev)
+DEB_TEST_PACKAGES=(chromium chromium-driver)         # the browser test (slow tier)
+DEB_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)       # scripts/fuzz
 
 ensure_debian_packages() {
   local missing=() p

@@ -47,10 +47,6 @@ def _store(args: argparse.Namespace) -> Any:
     return open_store(_settings(args))
 
 
-def _find_user(store: Any, email: str) -> dict[str, Any] | None:
-    return store.find_user(email) if hasattr(store, "find_user") else None
-
-
 def _users_create(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
     from conjure.errors import ConjureError
 
@@ -86,10 +82,10 @@ def _apps_create(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
 
 
 def _owner_id(store: Any, email_or_id: str) -> str:
-    """The user id for ``--user``: a user id, or an email (needs the store's user lookup by email)."""
+    """The user id for ``--user``: an email (case-insensitive) or a user id."""
     from conjure.errors import NotFoundError
 
-    found = _find_user(store, email_or_id)
+    found = store.find_user(email_or_id)
     if found is not None:
         return found["id"]
     try:

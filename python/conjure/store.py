@@ -149,6 +149,15 @@ class Store:
         """``{world, rev}``: the working graph and its revision token."""
         return self._native.get_graph(self.app_id, self.mode, world_id)
 
+    def get_graph_json(self, world_id: str) -> tuple[str, str]:
+        """``(text, rev)``: the working graph as the canonical JSON text the store keeps, unparsed.
+
+        ``json.loads(text)`` equals ``get_graph(world_id)["world"]``; the read costs no
+        parse and no Python objects (for serving the document as it is).
+        """
+        text, rev = self._native.get_graph_json(self.app_id, self.mode, world_id)
+        return text, rev
+
     def world_info(self, world_id: str) -> dict[str, Any]:
         """The world's metadata: id, name, description, cover, visibility, timestamps, rev, head."""
         return self._native.get_world_info(self.app_id, self.mode, world_id)
@@ -329,6 +338,17 @@ class Store:
     def fail_job(self, job_id: str, error: str) -> dict[str, Any]:
         return self._native.fail_job(job_id, error)
 
+    def complete_generation_job(self, job_id: str, world: World | str | bytes, event_type: str) -> dict[str, Any]:
+        """Completes a generation job in ONE transaction: creates ``world`` (gated) in the job's
+        scope, queues the event ``event_type`` ``{jobId, worldId, rev}`` and marks the job
+        succeeded with the result ``{worldId, rev}``.
+
+        Returns ``{job, world: {world, diagnostics, rev}, event}``. ConflictError (nothing
+        written) when the job already ended, so a rerun never leaves a second world;
+        GateError (nothing written, the job still running) when the gate refuses the world.
+        """
+        return self._native.complete_generation_job(job_id, world, event_type, self._limits, self._lints())
+
     # ------------------------------------------------------------ webhooks and outbox
     def create_webhook(self, app_id: str, url: str, events: list[str], description: str = "") -> dict[str, Any]:
         """Registers an endpoint; its ``secret`` (``whsec_…``) is returned here only."""
@@ -351,8 +371,31 @@ class Store:
     def claim_deliveries(self, limit: int = 10, lease_seconds: int = 60) -> list[dict[str, Any]]:
         return self._native.claim_deliveries(limit, lease_seconds)
 
-    def record_delivery(self, delivery_id: str, response_status: int, success: bool, error: str = "") -> dict[str, Any]:
-        return self._native.record_delivery(delivery_id, response_status, success, error)
+    def record_delivery(
+        self,
+        delivery_id: str,
+        response_status: int,
+        success: bool,
+        error: str = "",
+        next_attempt_in: float | None = None,
+    ) -> dict[str, Any]:
+        """Records one attempt of a claimed delivery; a success ends it.
+
+        A failure is retried after ``next_attempt_in`` seconds (rounded up; negative: the
+        delivery fails now), kept in the store so the schedule survives restarts; None uses
+        the built-in backoff (1 min, 5 min, 30 min, 2 h, 8 h; six attempts in all).
+        ConflictError once the delivery has ended.
+        """
+        return self._native.record_delivery(delivery_id, response_status, success, error, next_attempt_in)
+
+    def list_delivery_attempts(self, delivery_id: str) -> list[dict[str, Any]]:
+        """Every recorded attempt, oldest first: ``[{attempt, status, responseStatus, error, createdAt}]``.
+
+        ``status`` is ``succeeded`` or ``failed`` for the attempt that ended the delivery and
+        ``pending`` for a failed attempt after which it was (or will be) retried;
+        ``responseStatus`` is None when no answer came.
+        """
+        return self._native.list_delivery_attempts(delivery_id)
 
     def list_deliveries(
         self, app_id: str, webhook_id: str, limit: int = 20, cursor: str | None = None

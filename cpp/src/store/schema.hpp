@@ -8,7 +8,7 @@ namespace conjure::sqlite {
 // PRAGMA application_id of a conjure store ("CJRS").
 inline constexpr int kApplicationId = 0x434A5253;
 
-inline constexpr std::array<const char*, 2> kMigrations = {
+inline constexpr std::array<const char*, 3> kMigrations = {
     // 1: the initial schema.
     R"SQL(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -222,6 +222,43 @@ CREATE UNIQUE INDEX sessions_live_jti ON sessions(jti) WHERE status <> 'settled'
 CREATE INDEX sessions_live_app ON sessions(app_id) WHERE status <> 'settled';
 CREATE INDEX sessions_live_expiry ON sessions(expires_unix) WHERE status <> 'settled';
 )SQL",
+    // 3: compact versions (docs/storage.md "Versions", "Layout"). Blobs are
+    // referenced by integer id (delta bases, manifest entries); the content hash
+    // is kept as 32 raw bytes, found through an index on its first 6 bytes. A
+    // version names its world and parent by seq and keeps its root manifest
+    // inline: whole when root_chain is 0, else a merge patch against its
+    // parent's root (root_chain: the patch bytes back to a whole one). Its id is
+    // 16 bytes when a lowercase UUID (else text); created_at is milliseconds
+    // since the epoch (else the RFC 3339 text it was given), or NULL when it is
+    // the time leading the id (a version-7 UUID). The store converts the renamed
+    // legacy_* rows (schema 2) by re-snapshotting every version in the same
+    // transaction, then drops them (kMigration3Finish).
+    R"SQL(
+ALTER TABLE versions RENAME TO legacy_versions;
+ALTER TABLE blobs RENAME TO legacy_blobs;
+DROP INDEX versions_world;
+
+CREATE TABLE blobs (
+  id INTEGER PRIMARY KEY,
+  hash BLOB NOT NULL,
+  base INTEGER REFERENCES blobs(id),
+  data BLOB NOT NULL);
+CREATE INDEX blobs_hash ON blobs(substr(hash, 1, 6));
+
+CREATE TABLE versions (
+  seq INTEGER PRIMARY KEY,
+  id BLOB NOT NULL UNIQUE,
+  world INTEGER NOT NULL REFERENCES worlds(seq),
+  parent INTEGER REFERENCES versions(seq),
+  message TEXT NOT NULL DEFAULT '',
+  created_at INTEGER,
+  root_chain INTEGER NOT NULL,
+  root BLOB NOT NULL);
+CREATE INDEX versions_world ON versions(world, seq);
+)SQL",
 };
+
+// Run after migration 3 has converted the legacy rows.
+inline constexpr const char* kMigration3Finish = "DROP TABLE legacy_versions; DROP TABLE legacy_blobs;";
 
 }  // namespace conjure::sqlite

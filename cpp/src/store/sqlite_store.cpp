@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <list>
@@ -173,11 +174,6 @@ struct WorldRow {
   std::shared_ptr<const Json> doc;
 };
 
-// A loaded manifest: part hashes of one version.
-struct Manifest {
-  Json root;  // {v, rest, order?, sb, s: {bucket: hash}, eb, e: {bucket: hash}}
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------- the store
@@ -247,7 +243,13 @@ class SqliteStore final : public Store {
         Stmt s = c.prepare("PRAGMA user_version");
         if (s.step()) version = s.i64(0);
       }
-      for (std::int64_t v = version; v < latest; ++v) c.exec(sqlite::kMigrations[v]);
+      for (std::int64_t v = version; v < latest; ++v) {
+        c.exec(sqlite::kMigrations[v]);
+        if (v + 1 == 3) {  // schema 3 re-snapshots the versions kept in the schema-2 layout
+          convert_legacy_versions(c);
+          c.exec(sqlite::kMigration3Finish);
+        }
+      }
       std::string pragmas = "PRAGMA application_id=" + std::to_string(sqlite::kApplicationId) +
                             "; PRAGMA user_version=" + std::to_string(latest);
       c.exec(pragmas.c_str());
@@ -611,35 +613,43 @@ class SqliteStore final : public Store {
   }
 
   GraphWrite insert_world(const Scope& scope, Json doc, const GateOptions& gate, const std::string& forked_from,
-                          const std::string& base_root) {
+                          const std::string& base_version) {
     std::string text = versions::canonical(doc);
     check_doc_size(text, gate);
     GraphWrite out;
     std::string id = doc["id"].get<std::string>();
     write_tx([&](Conn& c) {
-      GateResult r = gate_or_throw(doc, gate);
-      out.diagnostics = std::move(r.diagnostics);
-      WorldInfo info;
-      mirror_columns(doc, info);
-      std::string now = now_rfc3339();
-      out.rev = make_rev(1, text);
-      c.prepare(
-           "INSERT INTO worlds(id, app_id, mode, name, description, cover, visibility, doc, rev, writes, "
-           "forked_from, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,1,?,?,?)")
-          .args(id, scope.app_id, scope.mode, info.name, info.description, info.cover, info.visibility, text, out.rev)
-          .bind_opt(10, forked_from)
-          .bind(11, now)
-          .bind(12, now)
-          .run();
+      insert_world_row(c, scope, doc, text, gate, forked_from, out);
       if (!forked_from.empty()) {
         WorldRow row = load_world(c, scope, id, false);
-        VersionInfo v = write_snapshot(c, row, doc, "", "fork of " + forked_from, base_root);
+        VersionInfo v = write_snapshot(c, row, doc, "", "fork of " + forked_from, base_version);
         out.head = v.id;
       }
     });
     graphs_.put(id, out.rev, std::make_shared<const Json>(doc));
     out.world = std::move(doc);
     return out;
+  }
+
+  // Gates `doc` (its canonical `text`) and inserts it as a new world of `scope`
+  // inside the caller's write transaction; sets out.diagnostics and out.rev.
+  void insert_world_row(Conn& c, const Scope& scope, const Json& doc, const std::string& text, const GateOptions& gate,
+                        const std::string& forked_from, GraphWrite& out) {
+    GateResult r = gate_or_throw(doc, gate);
+    out.diagnostics = std::move(r.diagnostics);
+    WorldInfo info;
+    mirror_columns(doc, info);
+    std::string now = now_rfc3339();
+    out.rev = make_rev(1, text);
+    c.prepare(
+         "INSERT INTO worlds(id, app_id, mode, name, description, cover, visibility, doc, rev, writes, "
+         "forked_from, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,1,?,?,?)")
+        .args(doc.at("id").get<std::string>(), scope.app_id, scope.mode, info.name, info.description, info.cover,
+              info.visibility, text, out.rev)
+        .bind_opt(10, forked_from)
+        .bind(11, now)
+        .bind(12, now)
+        .run();
   }
 
   WorldInfo get_world_info(const Scope& scope, const std::string& world_id) override {
@@ -656,6 +666,24 @@ class SqliteStore final : public Store {
       WorldRow row = load_world(c, scope, world_id, true);
       g.world = *row.doc;
       g.rev = row.info.rev;
+    });
+    return g;
+  }
+
+  // The stored column is the canonical text of the working graph (write_graph and
+  // insert_world write versions::canonical(doc)): one row read, no parse.
+  GraphText get_graph_text(const Scope& scope, const std::string& world_id) override {
+    check_scope(scope);
+    check_id(world_id, "world");
+    GraphText g;
+    read_tx([&](Conn& c) {
+      Stmt s = c.prepare("SELECT app_id, mode, rev, doc FROM worlds WHERE id=? AND deleted_at IS NULL");
+      s.args(world_id);
+      if (!s.step() || s.text(0) != scope.app_id || s.text(1) != scope.mode) {
+        throw Error(ErrorCode::kNotFound, "world not found");
+      }
+      g.rev = s.text(2);
+      g.text = s.text(3);
     });
     return g;
   }
@@ -758,20 +786,16 @@ class SqliteStore final : public Store {
     check_scope(scope);
     if (name.size() > 4000) throw Error(ErrorCode::kBadInput, "name: too long");
     Json doc;
-    std::string base_root;
+    std::string base_version;  // the source's head: the fork's first manifest is stored against it
     read_tx([&](Conn& c) {
       WorldRow row = load_world(c, scope, world_id, true, true);
       doc = *row.doc;
-      if (!row.info.head.empty()) {
-        Stmt s = c.prepare("SELECT root FROM versions WHERE id=?");
-        s.args(row.info.head);
-        if (s.step()) base_root = auth::to_hex(reinterpret_cast<const unsigned char*>(s.blob(0).data()), 32);
-      }
+      base_version = row.info.head;
     });
     doc["id"] = auth::uuid4();
     doc["visibility"] = "private";
     if (!name.empty()) doc["name"] = name;
-    return insert_world(scope, std::move(doc), gate, world_id, base_root);
+    return insert_world(scope, std::move(doc), gate, world_id, base_version);
   }
 
   GraphWrite apply_ops(const Scope& scope, const std::string& world_id, const Json& ops,
@@ -798,159 +822,363 @@ class SqliteStore final : public Store {
   static std::string hex_hash(const std::string& raw) {
     return auth::to_hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
   }
+  static std::string raw_digest(const std::string& text) {
+    auth::Digest d = auth::sha256(text);
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  // Cache-size estimate of a decoded manifest or bucket.
+  static std::size_t decoded_bytes(const Json& v) { return v.is_object() ? 64 * (v.size() + 1) : 256; }
 
-  // Stores `value` (unless present) and returns its hash; `base` (a hash or
-  // empty) is the blob it most likely changed from, used for delta encoding.
-  std::string put_blob(Conn& c, const Json& value, const std::string& base) {
+  // Stores `value` (unless present) and returns its id; `base` (a blob id or 0)
+  // is the blob it most likely changed from, used for delta encoding. A blob is
+  // found by content through the index on the first 6 bytes of its SHA-256.
+  std::int64_t put_blob(Conn& c, const Json& value, std::int64_t base) {
     std::string text = versions::canonical(value);
-    std::string hash = versions::content_hash(text);
-    std::string raw = raw_hash(hash);
+    std::string raw = raw_digest(text);
     {
-      Stmt s = c.prepare("SELECT 1 FROM blobs WHERE hash=?");
-      s.bind_blob(1, raw);
-      if (s.step()) return hash;
+      Stmt s = c.prepare("SELECT id FROM blobs WHERE substr(hash, 1, 6)=? AND hash=?");
+      s.bind_blob(1, std::string_view(raw).substr(0, 6)).bind_blob(2, raw);
+      if (s.step()) return s.i64(0);
     }
-    if (!base.empty() && base != hash) {
-      std::int64_t chain = -1;
-      {
-        Stmt s = c.prepare("SELECT chain FROM blobs WHERE hash=?");
-        s.bind_blob(1, raw_hash(base));
-        if (s.step()) chain = s.i64(0);
-      }
+    std::int64_t stored_base = 0;
+    std::string data = text;
+    if (base > 0) {
+      std::int64_t base_chain = chain_bytes(c, base);
       Json patch;
-      if (chain >= 0 && versions::make_delta(*load_blob(c, base), value, &patch)) {
+      if (base_chain >= 0 && versions::make_delta(*load_blob(c, base), value, &patch)) {
         std::string ptext = versions::canonical(patch);
-        std::int64_t next = chain + static_cast<std::int64_t>(ptext.size());
+        std::int64_t next = base_chain + static_cast<std::int64_t>(ptext.size());
         // A whole copy is stored again once the patches since the last one pass
         // four times its size: storage stays near the change, reads bounded.
         if (ptext.size() < text.size() && next <= 4 * static_cast<std::int64_t>(text.size())) {
-          c.prepare("INSERT INTO blobs(hash, base, chain, size, data) VALUES (?,?,?,?,?)")
-              .bind_blob(1, raw)
-              .bind_blob(2, raw_hash(base))
-              .bind(3, next)
-              .bind(4, static_cast<std::int64_t>(text.size()))
-              .bind_blob(5, ptext)
-              .run();
-          blobs_.put(hash, std::make_shared<const Json>(value), text.size());
-          return hash;
+          stored_base = base;
+          data = std::move(ptext);
         }
       }
     }
-    c.prepare("INSERT INTO blobs(hash, base, chain, size, data) VALUES (?,NULL,0,?,?)")
-        .bind_blob(1, raw)
-        .bind(2, static_cast<std::int64_t>(text.size()))
-        .bind_blob(3, text)
-        .run();
-    blobs_.put(hash, std::make_shared<const Json>(value), text.size());
-    return hash;
+    Stmt s = c.prepare("INSERT INTO blobs(hash, base, data) VALUES (?,?,?)");
+    s.bind_blob(1, raw);
+    if (stored_base > 0) {
+      s.bind(2, stored_base);
+    } else {
+      s.bind(2, nullptr);
+    }
+    s.bind_blob(3, data);
+    s.run();
+    blobs_.put(raw, std::make_shared<const Json>(value), text.size());
+    return sqlite3_last_insert_rowid(c.db());
   }
 
-  std::shared_ptr<const Json> load_blob(Conn& c, const std::string& hash) {
-    if (auto v = blobs_.get(hash)) return v;
+  // Bytes of the patches from blob `id` back to the whole blob it is built on
+  // (-1: no such blob).
+  std::int64_t chain_bytes(Conn& c, std::int64_t id) {
+    Stmt s = c.prepare(
+        "WITH RECURSIVE ch(base, n, depth) AS (SELECT base, length(data), 0 FROM blobs WHERE id=?1 "
+        "UNION ALL SELECT b.base, length(b.data), ch.depth + 1 FROM blobs b JOIN ch ON b.id=ch.base "
+        "WHERE ch.depth < 1000000) "
+        "SELECT count(*), coalesce(sum(CASE WHEN base IS NULL THEN 0 ELSE n END), 0) FROM ch");
+    s.bind(1, id);
+    if (!s.step() || s.i64(0) == 0) return -1;
+    return s.i64(1);
+  }
+
+  // The blob `id`, its delta chain replayed. The cache is keyed by content hash,
+  // so it stays right whatever becomes of the ids of a rolled-back transaction.
+  std::shared_ptr<const Json> load_blob(Conn& c, std::int64_t id) {
     std::vector<std::string> patches;  // newest first
-    std::string cur = hash;
+    std::string first_hash;
+    std::int64_t cur = id;
     Json value;
     for (;;) {
-      if (auto v = blobs_.get(cur)) {
+      Stmt s = c.prepare("SELECT hash, base, data FROM blobs WHERE id=?");
+      s.bind(1, cur);
+      if (!s.step()) {
+        throw Error(ErrorCode::kStorage,
+                    "the store is missing content blob " + std::to_string(cur) + " (run `conjure store check`)");
+      }
+      std::string h = s.blob(0);
+      if (first_hash.empty()) first_hash = h;
+      if (auto v = blobs_.get(h)) {
+        if (patches.empty()) return v;
         value = *v;
         break;
       }
-      Stmt s = c.prepare("SELECT base, data FROM blobs WHERE hash=?");
-      s.bind_blob(1, raw_hash(cur));
-      if (!s.step()) throw Error(ErrorCode::kStorage, "the store is missing content blob " + cur + " (run `conjure store check`)");
-      if (s.is_null(0)) {
-        value = parse_stored(s.blob(1), "content blob");
+      if (s.is_null(1)) {
+        value = parse_stored(s.blob(2), "content blob");
         break;
       }
-      patches.push_back(s.blob(1));
-      cur = hex_hash(s.blob(0));
+      patches.push_back(s.blob(2));
+      cur = s.i64(1);
       if (patches.size() > 1000000) throw Error(ErrorCode::kStorage, "a content blob's delta chain is damaged");
     }
     for (auto it = patches.rbegin(); it != patches.rend(); ++it) {
       versions::apply_delta(value, parse_stored(*it, "content delta"));
     }
-    std::size_t bytes = value.is_object() ? 64 * (value.size() + 1) : 256;
+    std::size_t bytes = decoded_bytes(value);
     auto out = std::make_shared<const Json>(std::move(value));
-    blobs_.put(hash, out, bytes);
+    blobs_.put(first_hash, out, bytes);
     return out;
   }
 
   // ------------------------------------------------ versions
+  // A manifest: {v: 2, rest, order, sb, s: {bucket: blob id}, eb, e: {...}}; a
+  // bucket blob maps each key to its part's blob id. Equal content has one id,
+  // so equal ids mean equal parts.
+
+  // A version id as stored: a lowercase UUID as its 16 bytes (`packed`), any
+  // other id as its text.
+  static std::string stored_version_id(const std::string& id, bool* packed) {
+    std::string hex;
+    bool uuid = id.size() == 36;
+    for (std::size_t k = 0; uuid && k < id.size(); ++k) {
+      char ch = id[k];
+      if (k == 8 || k == 13 || k == 18 || k == 23) {
+        uuid = ch == '-';
+      } else if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) {
+        hex += ch;
+      } else {
+        uuid = false;
+      }
+    }
+    *packed = uuid;
+    return uuid ? auth::from_hex(hex) : id;
+  }
+  static void bind_version_id(Stmt& s, int i, const std::string& id) {
+    bool packed = false;
+    std::string stored = stored_version_id(id, &packed);
+    if (packed) {
+      s.bind_blob(i, stored);
+    } else {
+      s.bind(i, stored);
+    }
+  }
+  // The version id in column `col` (NULL: empty), its typeof() in `col + 1`.
+  static std::string version_id_at(const Stmt& s, int col) {
+    if (s.is_null(col)) return {};
+    if (s.text(col + 1) != "blob") return s.text(col);
+    std::string hex = hex_hash(s.blob(col));
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+           hex.substr(20);
+  }
+  // A version time as stored: milliseconds since the epoch when `at` is in the
+  // store's own RFC 3339 form (and reads back identical), else its text.
+  static void bind_time(Stmt& s, int i, const std::string& at) {
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+    char z = 0;
+    if (at.size() == 24 &&
+        std::sscanf(at.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &y, &mo, &d, &h, &mi, &sec, &ms, &z) == 8 && z == 'Z') {
+      std::tm tm{};
+      tm.tm_year = y - 1900;
+      tm.tm_mon = mo - 1;
+      tm.tm_mday = d;
+      tm.tm_hour = h;
+      tm.tm_min = mi;
+      tm.tm_sec = sec;
+      std::int64_t secs = static_cast<std::int64_t>(timegm(&tm));
+      if (secs >= 0 && format_time(secs, ms) == at) {
+        s.bind(i, secs * 1000 + ms);
+        return;
+      }
+    }
+    s.bind(i, at);
+  }
+  static std::string time_at(const Stmt& s, int col) {
+    if (s.text(col + 1) != "integer") return s.text(col);
+    std::int64_t v = s.i64(col);
+    return format_time(v / 1000, static_cast<int>(v % 1000));
+  }
+  // A new version id: a UUID (version 7) led by `ms`, its time in milliseconds
+  // since the epoch, so ids arrive in order and the id index grows at its end.
+  static std::string new_version_id(std::int64_t ms) {
+    std::string b = auth::random_bytes(16);
+    for (int i = 0; i < 6; ++i) b[i] = static_cast<char>((ms >> (40 - 8 * i)) & 0xff);
+    b[6] = static_cast<char>((b[6] & 0x0f) | 0x70);
+    b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+    std::string hex = hex_hash(b);
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+           hex.substr(20);
+  }
+  // The milliseconds leading a version-7 UUID stored as 16 bytes (-1: none).
+  static std::int64_t uuid7_ms(const std::string& raw) {
+    if (raw.size() != 16 || (static_cast<unsigned char>(raw[6]) >> 4) != 7) return -1;
+    std::int64_t ms = 0;
+    for (int i = 0; i < 6; ++i) ms = ms << 8 | static_cast<unsigned char>(raw[i]);
+    return ms;
+  }
   static VersionInfo version_from(Stmt& s) {
     VersionInfo v;
-    v.id = s.text(0);
-    v.world_id = s.text(1);
-    v.parent_id = s.text(2);
-    v.message = s.text(3);
-    v.created_at = s.text(4);
+    v.id = version_id_at(s, 0);
+    v.world_id = s.text(2);
+    v.parent_id = version_id_at(s, 3);
+    v.message = s.text(5);
+    if (s.is_null(6)) {  // the time leads the id
+      std::int64_t ms = uuid7_ms(s.blob(0));
+      v.created_at = format_time(ms / 1000, static_cast<int>(ms % 1000));
+    } else {
+      v.created_at = time_at(s, 6);
+    }
     return v;
   }
-#define VERSION_COLS "id, world_id, coalesce(parent_id, ''), message, created_at, root"
+#define VERSION_COLS                                                                                     \
+  "v.id, typeof(v.id), w.id, p.id, typeof(p.id), v.message, v.created_at, typeof(v.created_at), v.seq " \
+  "FROM versions v JOIN worlds w ON w.seq=v.world LEFT JOIN versions p ON p.seq=v.parent"
 
-  // The version `version_id` of `world_id` and its root hash (kNotFound otherwise).
-  VersionInfo load_version(Conn& c, const std::string& world_id, const std::string& version_id, std::string* root) {
+  // The version `version_id` of `world_id` and its seq (kNotFound otherwise).
+  VersionInfo load_version(Conn& c, const std::string& world_id, const std::string& version_id, std::int64_t* seq) {
     check_id(version_id, "version");
-    Stmt s = c.prepare("SELECT " VERSION_COLS " FROM versions WHERE id=? AND world_id=?");
-    s.args(version_id, world_id);
+    Stmt s = c.prepare("SELECT " VERSION_COLS " WHERE v.id=? AND w.id=?");
+    bind_version_id(s, 1, version_id);
+    s.bind(2, world_id);
     if (!s.step()) throw Error(ErrorCode::kNotFound, "version not found");
     VersionInfo v = version_from(s);
-    if (root) *root = hex_hash(s.blob(5));
+    if (seq) *seq = s.i64(8);
     return v;
   }
 
-  // Part hashes of a bucket level: key -> hash, over all buckets.
-  std::map<std::string, std::string> bucket_entries(Conn& c, const Json& buckets) {
-    std::map<std::string, std::string> out;
+  // The cache key of a version's root manifest: "v" and its stored id (content
+  // keys are raw SHA-256 digests).
+  static std::string root_key(const std::string& stored_id) {
+    std::string key(1, 'v');
+    key += stored_id;
+    return key;
+  }
+
+  // The root manifest of version `seq`: kept in its row, whole (root_chain 0)
+  // or as a merge patch against its parent's root. Cached by version id (a
+  // fresh UUID, never reused).
+  std::shared_ptr<const Json> load_root(Conn& c, std::int64_t seq) {
+    std::vector<std::string> patches;  // newest first
+    std::string first_key;
+    std::int64_t cur = seq;
+    Json value;
+    for (;;) {
+      Stmt s = c.prepare("SELECT id, parent, root_chain, root FROM versions WHERE seq=?");
+      s.bind(1, cur);
+      if (!s.step()) throw Error(ErrorCode::kStorage, "a version's manifest chain is damaged (run `conjure store check`)");
+      std::string key = root_key(s.blob(0));
+      if (first_key.empty()) first_key = key;
+      if (auto v = blobs_.get(key)) {
+        if (patches.empty()) return v;
+        value = *v;
+        break;
+      }
+      if (s.i64(2) == 0) {
+        value = parse_stored(s.blob(3), "version manifest");
+        break;
+      }
+      if (s.is_null(1)) throw Error(ErrorCode::kStorage, "a version's manifest chain is damaged");
+      patches.push_back(s.blob(3));
+      cur = s.i64(1);
+      if (patches.size() > 1000000) throw Error(ErrorCode::kStorage, "a version's manifest chain is damaged");
+    }
+    for (auto it = patches.rbegin(); it != patches.rend(); ++it) {
+      versions::apply_delta(value, parse_stored(*it, "manifest delta"));
+    }
+    auto out = std::make_shared<const Json>(std::move(value));
+    blobs_.put(first_key, out, 32 * (out->value("sb", 1) + out->value("eb", 1) + 8));
+    return out;
+  }
+
+  // Inserts a version row holding `root`, as a patch against its parent's root
+  // under the same rule as blob deltas (a patch is never empty of bytes, so a
+  // chain above 0 marks one); returns its seq.
+  std::int64_t insert_version(Conn& c, const VersionInfo& v, std::int64_t world_seq, std::int64_t parent_seq,
+                              const Json& root) {
+    std::string text = versions::canonical(root);
+    std::string data = text;
+    std::int64_t chain = 0;
+    if (parent_seq > 0) {
+      std::int64_t base_chain = -1;
+      {
+        Stmt s = c.prepare("SELECT root_chain FROM versions WHERE seq=?");
+        s.bind(1, parent_seq);
+        if (s.step()) base_chain = s.i64(0);
+      }
+      Json patch;
+      if (base_chain >= 0 && versions::make_delta(*load_root(c, parent_seq), root, &patch)) {
+        std::string ptext = versions::canonical(patch);
+        std::int64_t next = base_chain + static_cast<std::int64_t>(ptext.size());
+        if (ptext.size() < text.size() && next <= 4 * static_cast<std::int64_t>(text.size())) {
+          chain = next;
+          data = std::move(ptext);
+        }
+      }
+    }
+    Stmt s = c.prepare(
+        "INSERT INTO versions(id, world, parent, message, created_at, root_chain, root) VALUES (?,?,?,?,?,?,?)");
+    bind_version_id(s, 1, v.id);
+    s.bind(2, world_seq);
+    if (parent_seq > 0) {
+      s.bind(3, parent_seq);
+    } else {
+      s.bind(3, nullptr);
+    }
+    s.bind(4, v.message);
+    bool packed = false;
+    std::int64_t ms = uuid7_ms(stored_version_id(v.id, &packed));
+    if (packed && ms >= 0 && format_time(ms / 1000, static_cast<int>(ms % 1000)) == v.created_at) {
+      s.bind(5, nullptr);  // read back from the id
+    } else {
+      bind_time(s, 5, v.created_at);
+    }
+    s.bind(6, chain).bind_blob(7, data);
+    s.run();
+    blobs_.put(root_key(stored_version_id(v.id, &packed)), std::make_shared<const Json>(root),
+               32 * (root.value("sb", 1) + root.value("eb", 1) + 8));
+    return sqlite3_last_insert_rowid(c.db());
+  }
+
+  // Part ids of a bucket level: key -> blob id, over all buckets.
+  std::map<std::string, std::int64_t> bucket_entries(Conn& c, const Json& buckets) {
+    std::map<std::string, std::int64_t> out;
     if (!buckets.is_object()) return out;
     for (auto it = buckets.begin(); it != buckets.end(); ++it) {
-      auto b = load_blob(c, it->get<std::string>());
-      for (auto e = b->begin(); e != b->end(); ++e) out.emplace(e.key(), e->get<std::string>());
+      auto b = load_blob(c, it->get<std::int64_t>());
+      for (auto e = b->begin(); e != b->end(); ++e) out.emplace(e.key(), e->get<std::int64_t>());
     }
     return out;
   }
 
-  std::string hash_in(Conn& c, const Json& root, const char* level, const char* count, const std::string& key) {
-    if (!root.is_object() || !root.contains(level)) return {};
+  // The blob id of `key` in a manifest level (0: absent).
+  std::int64_t part_in(Conn& c, const Json& root, const char* level, const char* count, const std::string& key) {
+    if (!root.is_object() || !root.contains(level)) return 0;
     std::size_t nb = root.value(count, static_cast<std::size_t>(1));
     std::string bucket = versions::bucket_of(key, nb);
     auto it = root[level].find(bucket);
-    if (it == root[level].end()) return {};
-    auto b = load_blob(c, it->get<std::string>());
+    if (it == root[level].end()) return 0;
+    auto b = load_blob(c, it->get<std::int64_t>());
     auto e = b->find(key);
-    return e == b->end() ? std::string() : e->get<std::string>();
+    return e == b->end() ? 0 : e->get<std::int64_t>();
   }
 
-  // Stores the parts of `doc` and its manifest; `base_root` (a root hash or empty)
-  // is the manifest the snapshot most likely changed from.
-  std::string store_parts(Conn& c, const Json& doc, const std::string& base_root) {
+  // Stores the parts of `doc` and returns its manifest; `base` (a manifest or
+  // null) is the one the snapshot most likely changed from.
+  Json store_parts(Conn& c, const Json& doc, const Json& base) {
     versions::Parts parts = versions::split_world(doc);
-    Json base;
-    if (!base_root.empty()) base = *load_blob(c, base_root);
     auto level = [&](const char* name, const char* count, const std::vector<std::pair<std::string, const Json*>>& items,
                      Json& root) {
       std::size_t nb = versions::bucket_count(items.size());
       bool same_layout = base.is_object() && base.value(count, static_cast<std::size_t>(0)) == nb && base.contains(name);
+      std::map<std::string, std::int64_t> prev_parts;
+      if (same_layout) prev_parts = bucket_entries(c, base.at(name));
       std::map<std::string, Json> buckets;
       for (const auto& [key, value] : items) {
-        std::string prev = same_layout ? hash_in(c, base, name, count, key) : std::string();
-        std::string text = versions::canonical(*value);
-        std::string h = versions::content_hash(text);
-        if (h != prev) h = put_blob(c, *value, prev);
-        buckets[versions::bucket_of(key, nb)][key] = h;
+        auto prev = prev_parts.find(key);
+        buckets[versions::bucket_of(key, nb)][key] = put_blob(c, *value, prev == prev_parts.end() ? 0 : prev->second);
       }
       Json level_json = Json::object();
       for (auto& [b, entries] : buckets) {
-        std::string prev;
+        std::int64_t prev = 0;
         if (same_layout) {
-          auto it = base[name].find(b);
-          if (it != base[name].end()) prev = it->get<std::string>();
+          auto it = base.at(name).find(b);
+          if (it != base.at(name).end()) prev = it->get<std::int64_t>();
         }
         level_json[b] = put_blob(c, entries, prev);
       }
       root[count] = nb;
       root[name] = std::move(level_json);
     };
-    Json root = {{"v", 1}};
+    Json root = {{"v", 2}};
     std::vector<std::pair<std::string, const Json*>> states, events;
     for (const auto& [id, s] : parts.states) states.emplace_back(id, &s);
     Json order = Json::array();
@@ -960,18 +1188,18 @@ class SqliteStore final : public Store {
     }
     level("s", "sb", states, root);
     level("e", "eb", events, root);
-    root["order"] = put_blob(c, order, base.is_object() ? base.value("order", "") : "");
-    root["rest"] = put_blob(c, parts.rest, base.is_object() ? base.value("rest", "") : "");
-    return put_blob(c, root, base_root);
+    auto base_of = [&](const char* k) { return base.is_object() ? base.value(k, static_cast<std::int64_t>(0)) : 0; };
+    root["order"] = put_blob(c, order, base_of("order"));
+    root["rest"] = put_blob(c, parts.rest, base_of("rest"));
+    return root;
   }
 
-  Json materialise(Conn& c, const std::string& root_hash) {
-    auto root = load_blob(c, root_hash);
+  Json materialise(Conn& c, const Json& root) {
     versions::Parts parts;
-    parts.rest = *load_blob(c, root->at("rest").get<std::string>());
-    for (auto& [id, h] : bucket_entries(c, root->at("s"))) parts.states.emplace(id, *load_blob(c, h));
-    auto events = bucket_entries(c, root->at("e"));
-    for (const Json& name : *load_blob(c, root->at("order").get<std::string>())) {
+    parts.rest = *load_blob(c, root.at("rest").get<std::int64_t>());
+    for (auto& [id, b] : bucket_entries(c, root.at("s"))) parts.states.emplace(id, *load_blob(c, b));
+    auto events = bucket_entries(c, root.at("e"));
+    for (const Json& name : *load_blob(c, root.at("order").get<std::int64_t>())) {
       auto it = events.find(name.get<std::string>());
       if (it == events.end()) throw Error(ErrorCode::kStorage, "a version's event list is damaged");
       parts.events.emplace_back(it->first, *load_blob(c, it->second));
@@ -979,30 +1207,112 @@ class SqliteStore final : public Store {
     return versions::join_world(std::move(parts));
   }
 
+  // Writes a version of `row` holding `doc`. Its parts are stored against the
+  // parent's manifest; with no parent, against that of version `base_version`
+  // (an id or empty: a fork's source head), so a fork shares them by reference.
   VersionInfo write_snapshot(Conn& c, WorldRow& row, const Json& doc, const std::string& parent_id,
-                             const std::string& message, const std::string& base_root_hint) {
+                             const std::string& message, const std::string& base_version) {
     std::string parent = parent_id.empty() ? row.info.head : parent_id;
-    std::string base_root = base_root_hint;
-    if (!parent.empty()) load_version(c, row.info.id, parent, &base_root);
-    std::string root = store_parts(c, doc, base_root);
+    std::int64_t parent_seq = 0, base_seq = 0;
+    if (!parent.empty()) {
+      load_version(c, row.info.id, parent, &parent_seq);
+      base_seq = parent_seq;
+    } else if (!base_version.empty()) {
+      Stmt s = c.prepare("SELECT seq FROM versions WHERE id=?");
+      bind_version_id(s, 1, base_version);
+      if (s.step()) base_seq = s.i64(0);
+    }
+    Json root = store_parts(c, doc, base_seq > 0 ? *load_root(c, base_seq) : Json());
     VersionInfo v;
-    v.id = auth::uuid4();
+    std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    v.id = new_version_id(ms);
     v.world_id = row.info.id;
     v.parent_id = parent;
     v.message = message;
-    v.created_at = now_rfc3339();
-    c.prepare("INSERT INTO versions(id, world_id, parent_id, root, message, created_at) VALUES (?,?,?,?,?,?)")
-        .args(v.id, v.world_id)
-        .bind_opt(3, parent)
-        .bind_blob(4, raw_hash(root))
-        .bind(5, message)
-        .bind(6, v.created_at)
-        .run();
+    v.created_at = format_time(ms / 1000, static_cast<int>(ms % 1000));
+    insert_version(c, v, row.seq, parent_seq, root);
     if (parent == row.info.head) {
       c.prepare("UPDATE worlds SET head_version_id=? WHERE seq=?").args(v.id, row.seq).run();
       v.head = true;
     }
     return v;
+  }
+
+  // Migration 3: re-snapshots every schema-2 version (legacy_versions, whose
+  // manifests and delta bases name blobs by hex SHA-256) into the compact
+  // layout, in seq order, keeping ids, worlds, parents, messages and times.
+  void convert_legacy_versions(Conn& c) {
+    std::unordered_map<std::string, std::shared_ptr<const Json>> cache;  // raw hash -> value
+    auto legacy_blob = [&](const std::string& raw) {
+      if (auto it = cache.find(raw); it != cache.end()) return it->second;
+      std::vector<std::string> patches;  // newest first
+      std::string cur = raw;
+      Json value;
+      for (;;) {
+        if (auto it = cache.find(cur); it != cache.end()) {
+          value = *it->second;
+          break;
+        }
+        Stmt s = c.prepare("SELECT base, data FROM legacy_blobs WHERE hash=?");
+        s.bind_blob(1, cur);
+        if (!s.step()) throw Error(ErrorCode::kStorage, "upgrading the store: missing content blob " + hex_hash(cur));
+        if (s.is_null(0)) {
+          value = parse_stored(s.blob(1), "content blob");
+          break;
+        }
+        patches.push_back(s.blob(1));
+        cur = s.blob(0);
+        if (patches.size() > 1000000) throw Error(ErrorCode::kStorage, "a content blob's delta chain is damaged");
+      }
+      for (auto it = patches.rbegin(); it != patches.rend(); ++it) {
+        versions::apply_delta(value, parse_stored(*it, "content delta"));
+      }
+      if (cache.size() > 100000) cache.clear();
+      auto out = std::make_shared<const Json>(std::move(value));
+      cache[raw] = out;
+      return out;
+    };
+    auto ref = [&](const Json& hex) { return legacy_blob(raw_hash(hex.get<std::string>())); };
+    auto entries = [&](const Json& level) {
+      std::map<std::string, std::string> out;  // key -> raw hash
+      for (auto it = level.begin(); it != level.end(); ++it) {
+        auto b = ref(*it);
+        for (auto e = b->begin(); e != b->end(); ++e) out.emplace(e.key(), raw_hash(e->get<std::string>()));
+      }
+      return out;
+    };
+    Stmt s = c.prepare(
+        "SELECT lv.id, w.seq, coalesce(lv.parent_id, ''), lv.root, lv.message, lv.created_at "
+        "FROM legacy_versions lv JOIN worlds w ON w.id=lv.world_id ORDER BY lv.seq");
+    while (s.step()) {
+      VersionInfo v;
+      v.id = s.text(0);
+      std::int64_t world_seq = s.i64(1);
+      std::string parent = s.text(2);
+      auto old_root = legacy_blob(s.blob(3));
+      v.message = s.text(4);
+      v.created_at = s.text(5);
+      versions::Parts parts;
+      parts.rest = *ref(old_root->at("rest"));
+      for (auto& [id, h] : entries(old_root->at("s"))) parts.states.emplace(id, *legacy_blob(h));
+      auto events = entries(old_root->at("e"));
+      for (const Json& name : *ref(old_root->at("order"))) {
+        auto it = events.find(name.get<std::string>());
+        if (it == events.end()) throw Error(ErrorCode::kStorage, "upgrading the store: a version's event list is damaged");
+        parts.events.emplace_back(it->first, *legacy_blob(it->second));
+      }
+      std::int64_t parent_seq = 0;
+      if (!parent.empty()) {
+        Stmt p = c.prepare("SELECT seq FROM versions WHERE id=?");
+        bind_version_id(p, 1, parent);
+        if (!p.step()) throw Error(ErrorCode::kStorage, "upgrading the store: version " + v.id + " has a missing parent");
+        parent_seq = p.i64(0);
+      }
+      Json root = store_parts(c, versions::join_world(std::move(parts)), parent_seq > 0 ? *load_root(c, parent_seq) : Json());
+      insert_version(c, v, world_seq, parent_seq, root);
+    }
   }
 
   VersionInfo snapshot(const Scope& scope, const std::string& world_id, const std::string& parent_id,
@@ -1023,8 +1333,8 @@ class SqliteStore final : public Store {
     read_tx([&](Conn& c) {
       WorldRow row = load_world(c, scope, world_id, false);
       tree.head = row.info.head;
-      Stmt s = c.prepare("SELECT " VERSION_COLS " FROM versions WHERE world_id=? ORDER BY seq");
-      s.args(world_id);
+      Stmt s = c.prepare("SELECT " VERSION_COLS " WHERE v.world=? ORDER BY v.seq");
+      s.args(row.seq);
       while (s.step()) {
         tree.data.push_back(version_from(s));
         tree.data.back().head = tree.data.back().id == tree.head;
@@ -1039,10 +1349,10 @@ class SqliteStore final : public Store {
     VersionInfo v;
     read_tx([&](Conn& c) {
       WorldRow row = load_world(c, scope, world_id, false);
-      std::string root;
-      v = load_version(c, world_id, version_id, &root);
+      std::int64_t seq = 0;
+      v = load_version(c, world_id, version_id, &seq);
       v.head = v.id == row.info.head;
-      if (world) *world = materialise(c, root);
+      if (world) *world = materialise(c, *load_root(c, seq));
     });
     return v;
   }
@@ -1056,9 +1366,9 @@ class SqliteStore final : public Store {
     write_tx([&](Conn& c) {
       WorldRow row = load_world(c, scope, world_id, true);
       check_rev(row, expected_rev);
-      std::string root;
-      load_version(c, world_id, version_id, &root);
-      Json doc = materialise(c, root);
+      std::int64_t seq = 0;
+      load_version(c, world_id, version_id, &seq);
+      Json doc = materialise(c, *load_root(c, seq));
       normalise(doc);
       doc["id"] = row.info.id;
       GateResult r = gate_or_throw(doc, gate);
@@ -1072,11 +1382,12 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  // Keys whose part hash differs between two manifests' levels: walks bucket
-  // hashes first, so equal buckets cost one comparison.
+  // Keys whose part differs between two manifests' levels: walks bucket ids
+  // first, so equal buckets cost one comparison.
   void changed_keys(Conn& c, const Json& ra, const Json& rb, const char* level, const char* count,
                     std::set<std::string>* in_a, std::set<std::string>* in_b) {
-    auto compare = [&](const std::map<std::string, std::string>& ea, const std::map<std::string, std::string>& eb) {
+    using Entries = std::map<std::string, std::int64_t>;
+    auto compare = [&](const Entries& ea, const Entries& eb) {
       for (auto& [k, h] : ea) {
         auto it = eb.find(k);
         if (it == eb.end() || it->second != h) in_a->insert(k);
@@ -1121,14 +1432,14 @@ class SqliteStore final : public Store {
   Json partial_world(Conn& c, const Json& root, const std::set<std::string>& states,
                      const std::set<std::string>& events) {
     versions::Parts parts;
-    parts.rest = *load_blob(c, root.at("rest").get<std::string>());
+    parts.rest = *load_blob(c, root.at("rest").get<std::int64_t>());
     for (const std::string& id : states) {
-      std::string h = hash_in(c, root, "s", "sb", id);
-      if (!h.empty()) parts.states.emplace(id, *load_blob(c, h));
+      std::int64_t h = part_in(c, root, "s", "sb", id);
+      if (h > 0) parts.states.emplace(id, *load_blob(c, h));
     }
     for (const std::string& name : events) {
-      std::string h = hash_in(c, root, "e", "eb", name);
-      if (!h.empty()) parts.events.emplace_back(name, *load_blob(c, h));
+      std::int64_t h = part_in(c, root, "e", "eb", name);
+      if (h > 0) parts.events.emplace_back(name, *load_blob(c, h));
     }
     Json w = versions::join_world(std::move(parts));
     // Keep the containers even when empty so both sides have the same shape.
@@ -1144,13 +1455,13 @@ class SqliteStore final : public Store {
     Json result;
     read_tx([&](Conn& c) {
       load_world(c, scope, world_id, false);
-      std::string root_a, root_b;
-      load_version(c, world_id, a, &root_a);
-      load_version(c, world_id, b, &root_b);
-      auto ra = load_blob(c, root_a);
-      auto rb = load_blob(c, root_b);
+      std::int64_t seq_a = 0, seq_b = 0;
+      load_version(c, world_id, a, &seq_a);
+      load_version(c, world_id, b, &seq_b);
+      auto ra = load_root(c, seq_a);
+      auto rb = load_root(c, seq_b);
       std::set<std::string> sa, sb, ea, eb;
-      if (root_a != root_b) {
+      if (seq_a != seq_b) {
         changed_keys(c, *ra, *rb, "s", "sb", &sa, &sb);
         changed_keys(c, *ra, *rb, "e", "eb", &ea, &eb);
       }
@@ -1428,22 +1739,26 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // Ends a job that has not ended yet (kConflict otherwise), in the caller's transaction.
+  Job finish_job_in(Conn& c, const std::string& job_id, const char* status, const Json* result,
+                    const std::string& error) {
+    Job cur = load_job(c, job_id);
+    if (cur.status == "succeeded" || cur.status == "failed") {
+      throw Error(ErrorCode::kConflict, "the job already " + cur.status);
+    }
+    c.prepare("UPDATE jobs SET status=?, result=?, error=?, locked_until=0, updated_at=? WHERE id=?")
+        .bind(1, status)
+        .bind(2, result ? versions::canonical(*result) : std::string("null"))
+        .bind_opt(3, error)
+        .bind(4, now_rfc3339())
+        .bind(5, job_id)
+        .run();
+    return load_job(c, job_id);
+  }
+
   Job finish_job(const std::string& job_id, const char* status, const Json* result, const std::string& error) {
     Job j;
-    write_tx([&](Conn& c) {
-      Job cur = load_job(c, job_id);
-      if (cur.status == "succeeded" || cur.status == "failed") {
-        throw Error(ErrorCode::kConflict, "the job already " + cur.status);
-      }
-      c.prepare("UPDATE jobs SET status=?, result=?, error=?, locked_until=0, updated_at=? WHERE id=?")
-          .bind(1, status)
-          .bind(2, result ? versions::canonical(*result) : std::string("null"))
-          .bind_opt(3, error)
-          .bind(4, now_rfc3339())
-          .bind(5, job_id)
-          .run();
-      j = load_job(c, job_id);
-    });
+    write_tx([&](Conn& c) { j = finish_job_in(c, job_id, status, result, error); });
     return j;
   }
 
@@ -1452,6 +1767,35 @@ class SqliteStore final : public Store {
   }
   Job fail_job(const std::string& job_id, const std::string& error) override {
     return finish_job(job_id, "failed", nullptr, error.empty() ? "failed" : error);
+  }
+
+  GenerationDone complete_generation_job(const std::string& job_id, const Json& world, const std::string& event_type,
+                                         const GateOptions& gate) override {
+    check_id(job_id, "job");
+    if (!world.is_object()) throw Error(ErrorCode::kBadInput, "world: expected a JSON object");
+    if (event_type.empty() || event_type.size() > 100) throw Error(ErrorCode::kBadInput, "event_type: an event type");
+    Json doc = world;
+    normalise(doc);
+    std::string id = auth::uuid4();
+    doc["id"] = id;
+    std::string text = versions::canonical(doc);
+    check_doc_size(text, gate);
+    GenerationDone out;
+    write_tx([&](Conn& c) {
+      Job cur = load_job(c, job_id);
+      if (cur.status == "succeeded" || cur.status == "failed") {
+        throw Error(ErrorCode::kConflict, "the job already " + cur.status);
+      }
+      Scope scope{cur.app_id, cur.mode};
+      check_scope(scope);
+      insert_world_row(c, scope, doc, text, gate, "", out.world);
+      Json result = {{"worldId", id}, {"rev", out.world.rev}};
+      out.event = enqueue_in(c, scope, event_type, {{"jobId", job_id}, {"worldId", id}, {"rev", out.world.rev}});
+      out.job = finish_job_in(c, job_id, "succeeded", &result, "");
+    });
+    graphs_.put(id, out.world.rev, std::make_shared<const Json>(doc));
+    out.world.world = std::move(doc);
+    return out;
   }
 
   // ------------------------------------------------ webhooks and outbox
@@ -1536,9 +1880,16 @@ class SqliteStore final : public Store {
   OutboxEvent enqueue_event(const Scope& scope, const std::string& type, const Json& data) override {
     check_scope(scope);
     if (type.empty() || type.size() > 100) throw Error(ErrorCode::kBadInput, "type: an event type");
+    OutboxEvent ev;
+    write_tx([&](Conn& c) { ev = enqueue_in(c, scope, type, data); });
+    return ev;
+  }
+
+  // Records an event and its pending deliveries in the caller's write transaction.
+  OutboxEvent enqueue_in(Conn& c, const Scope& scope, const std::string& type, const Json& data) {
     OutboxEvent ev{auth::uuid4(), scope.app_id, scope.mode, type, now_rfc3339(), data};
     std::int64_t now = unix_now();
-    write_tx([&](Conn& c) {
+    {
       c.prepare("INSERT INTO outbox(id, app_id, mode, type, data, created_at) VALUES (?,?,?,?,?,?)")
           .args(ev.id, ev.app_id, ev.mode, type, versions::canonical(data), ev.created_at)
           .run();
@@ -1562,7 +1913,7 @@ class SqliteStore final : public Store {
             .args(auth::uuid4(), ev.id, endpoint, now, ev.created_at, ev.created_at)
             .run();
       }
-    });
+    }
     return ev;
   }
 
@@ -1610,8 +1961,11 @@ class SqliteStore final : public Store {
   }
 
   Delivery record_delivery(const std::string& delivery_id, int response_status, bool success,
-                           const std::string& error) override {
+                           const std::string& error, std::optional<double> next_attempt_in) override {
     check_id(delivery_id, "delivery");
+    if (next_attempt_in && !(std::isfinite(*next_attempt_in) && *next_attempt_in <= 366.0 * 86400)) {
+      throw Error(ErrorCode::kBadInput, "next_attempt_in: seconds, at most 366 days (negative: give up)");
+    }
     Delivery out;
     std::int64_t now = unix_now();
     write_tx([&](Conn& c) {
@@ -1630,8 +1984,12 @@ class SqliteStore final : public Store {
       c.prepare("INSERT INTO delivery_attempts(delivery_id, attempt, response_status, error, created_at) VALUES (?,?,?,?,?)")
           .args(delivery_id, attempt, response_status, error, now_s)
           .run();
-      std::string next_status = success ? "succeeded" : (attempt >= kMaxDeliveryAttempts ? "failed" : "pending");
-      std::int64_t next = success || attempt >= kMaxDeliveryAttempts ? now : now + kBackoff[attempt - 1];
+      // The caller's schedule (next_attempt_in) replaces the built-in backoff and its attempt cap.
+      bool give_up = next_attempt_in ? *next_attempt_in < 0 : attempt >= kMaxDeliveryAttempts;
+      std::string next_status = success ? "succeeded" : (give_up ? "failed" : "pending");
+      std::int64_t delay = next_attempt_in ? static_cast<std::int64_t>(std::ceil(*next_attempt_in))
+                                           : (give_up ? 0 : kBackoff[attempt - 1]);
+      std::int64_t next = success || give_up ? now : now + delay;
       c.prepare(
            "UPDATE deliveries SET status=?, attempt=?, response_status=?, next_attempt_unix=?, locked_until=0, "
            "updated_at=? WHERE id=?")
@@ -1640,6 +1998,34 @@ class SqliteStore final : public Store {
       Stmt s = c.prepare(DELIVERY_SELECT "WHERE d.id=?");
       s.args(delivery_id);
       if (s.step()) out = delivery_from(s);
+    });
+    return out;
+  }
+
+  std::vector<DeliveryAttempt> list_delivery_attempts(const std::string& delivery_id) override {
+    check_id(delivery_id, "delivery");
+    std::vector<DeliveryAttempt> out;
+    read_tx([&](Conn& c) {
+      std::string status;
+      {
+        Stmt s = c.prepare("SELECT status FROM deliveries WHERE id=?");
+        s.args(delivery_id);
+        if (!s.step()) throw Error(ErrorCode::kNotFound, "delivery not found");
+        status = s.text(0);
+      }
+      Stmt s = c.prepare(
+          "SELECT attempt, response_status, error, created_at FROM delivery_attempts WHERE delivery_id=? ORDER BY seq");
+      s.args(delivery_id);
+      while (s.step()) {
+        DeliveryAttempt a;
+        a.attempt = static_cast<int>(s.i64(0));
+        a.response_status = static_cast<int>(s.i64(1));
+        a.error = s.text(2);
+        a.created_at = s.text(3);
+        out.push_back(std::move(a));
+      }
+      // Only the last attempt can end a delivery: every earlier one failed and was retried.
+      for (std::size_t i = 0; i < out.size(); ++i) out[i].status = i + 1 == out.size() ? status : "pending";
     });
     return out;
   }
@@ -2113,45 +2499,44 @@ class SqliteStore final : public Store {
       r.versions = count("SELECT count(*) FROM versions");
       r.worlds = count("SELECT count(*) FROM worlds");
       // Walk every manifest: each referenced part must exist.
-      std::set<std::string> referenced;
-      std::vector<std::string> todo;
+      std::set<std::int64_t> referenced;
+      std::vector<std::int64_t> todo;
       {
-        Stmt s = c.prepare("SELECT DISTINCT root FROM versions");
-        while (s.step()) todo.push_back(hex_hash(s.blob(0)));
+        Stmt s = c.prepare("SELECT seq FROM versions");
+        while (s.step()) todo.push_back(s.i64(0));
       }
-      auto exists = [&](const std::string& h) {
-        Stmt s = c.prepare("SELECT 1 FROM blobs WHERE hash=?");
-        s.bind_blob(1, raw_hash(h));
+      auto exists = [&](std::int64_t id) {
+        Stmt s = c.prepare("SELECT 1 FROM blobs WHERE id=?");
+        s.bind(1, id);
         return s.step();
       };
-      auto visit = [&](const std::string& h) -> bool {
-        if (!referenced.insert(h).second) return false;
-        if (!exists(h)) {
+      auto visit = [&](std::int64_t id) -> bool {
+        if (!referenced.insert(id).second) return false;
+        if (!exists(id)) {
           ++r.missing_blobs;
           return false;
         }
         return true;
       };
-      for (const std::string& root : todo) {
-        if (!visit(root)) continue;
+      for (std::int64_t seq : todo) {
         std::shared_ptr<const Json> m;
         try {
-          m = load_blob(c, root);
+          m = load_root(c, seq);
         } catch (const Error&) {
           ++r.missing_blobs;
           continue;
         }
         for (const char* k : {"rest", "order"}) {
-          if (m->contains(k)) visit(m->at(k).get<std::string>());
+          if (m->contains(k)) visit(m->at(k).get<std::int64_t>());
         }
         for (const char* level : {"s", "e"}) {
           if (!m->contains(level)) continue;
           for (auto it = m->at(level).begin(); it != m->at(level).end(); ++it) {
-            std::string bh = it->get<std::string>();
-            if (!visit(bh)) continue;
+            std::int64_t bid = it->get<std::int64_t>();
+            if (!visit(bid)) continue;
             try {
-              auto b = load_blob(c, bh);
-              for (auto e = b->begin(); e != b->end(); ++e) visit(e->get<std::string>());
+              auto b = load_blob(c, bid);
+              for (auto e = b->begin(); e != b->end(); ++e) visit(e->get<std::int64_t>());
             } catch (const Error&) {
               ++r.missing_blobs;
             }
@@ -2159,18 +2544,18 @@ class SqliteStore final : public Store {
         }
       }
       // Delta bases are references too; a blob nobody references is an orphan.
-      std::set<std::string> bases;
+      std::set<std::int64_t> bases;
       {
         Stmt s = c.prepare("SELECT DISTINCT base FROM blobs WHERE base IS NOT NULL");
-        while (s.step()) bases.insert(hex_hash(s.blob(0)));
+        while (s.step()) bases.insert(s.i64(0));
       }
-      for (const auto& b : bases) {
+      for (std::int64_t b : bases) {
         if (!exists(b)) ++r.missing_blobs;
       }
-      Stmt s = c.prepare("SELECT hash FROM blobs");
+      Stmt s = c.prepare("SELECT id FROM blobs");
       while (s.step()) {
-        std::string h = hex_hash(s.blob(0));
-        if (!referenced.count(h) && !bases.count(h)) ++r.orphan_blobs;
+        std::int64_t id = s.i64(0);
+        if (!referenced.count(id) && !bases.count(id)) ++r.orphan_blobs;
       }
     });
     r.ok = r.integrity.size() == 1 && r.integrity[0] == "ok" && r.foreign_keys.empty() && r.missing_blobs == 0;

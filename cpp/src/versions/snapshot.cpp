@@ -3,6 +3,7 @@
 #include <set>
 
 #include "conjure/auth/crypto.hpp"
+#include "conjure/ops/ops.hpp"
 
 namespace conjure::versions {
 
@@ -110,19 +111,6 @@ bool make_delta(const Json& base, const Json& target, Json* patch) {
   return true;
 }
 
-void apply_delta(Json& target, const Json& patch) {
-  if (!patch.is_object()) {
-    target = patch;
-    return;
-  }
-  if (!target.is_object()) target = Json::object();
-  for (auto it = patch.begin(); it != patch.end(); ++it) {
-    if (it->is_null()) {
-      target.erase(it.key());
-    } else {
-      apply_delta(target[it.key()], *it);
-    }
-  }
-}
+void apply_delta(Json& target, const Json& patch) { merge_patch(target, patch); }
 
 }  // namespace conjure::versions

@@ -19,6 +19,8 @@ from conjure.server.errors import install_error_handlers
 from conjure.server.metrics import Metrics
 from conjure.server.middleware import ConjureMiddleware
 from conjure.server.routers import apps, auth, graph, operations, usage, versions, webhooks, worlds
+from conjure.server.routers import play, sessions
+from conjure.runtime.lifecycle import RuntimeService
 from conjure.server.schemas import REF_MARK, REQUEST_SCHEMAS, SEED_SCHEMAS
 from conjure.server.security import UserTokens
 from conjure.server.settings import Settings
@@ -135,18 +137,21 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     owns_store = store is None
     store = open_store(settings) if store is None else store
     metrics = Metrics()
-    state = ServerState(settings, store, UserTokens(settings.server_secret(), settings.user_token_ttl_seconds), metrics)
+    state = ServerState(settings, store, UserTokens(store, settings.user_token_ttl_seconds), metrics)
 
     workers = Workers(store, settings)
     assets = AssetStore(settings.asset_path, settings.asset_max_bytes)
+    runtime = RuntimeService(store, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("conjure %s serving %s", __version__, settings.database_path)
         workers.start()
+        await runtime.start()
         try:
             yield
         finally:
+            await runtime.stop()
             await run_in_threadpool(workers.stop, settings.shutdown_timeout_seconds)
             if owns_store:
                 store.close()
@@ -163,9 +168,12 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.state.conjure = state
     app.state.workers = workers
     app.state.assets = assets
+    app.state.runtime = runtime.hub
     install_error_handlers(app)
     for module in (auth, apps, worlds, graph, versions, usage, webhooks, operations):
         app.include_router(module.r)
+    app.include_router(sessions.r)
+    app.include_router(play.r)
     app.add_middleware(
         ConjureMiddleware, metrics=metrics, body_limit=settings.body_limit_bytes, log_requests=settings.access_log
     )

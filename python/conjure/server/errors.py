@@ -24,6 +24,7 @@ from conjure.agent.generate import GenerationError
 from conjure.agent.providers import ProviderError
 from conjure.errors import (
     BadInputError,
+    CapacityError,
     ConflictError,
     ConjureError,
     ForbiddenError,
@@ -59,6 +60,7 @@ STATUS_BY_CLASS: dict[type[ConjureError], int] = {
     ConflictError: 409,
     GateError: 422,
     QuotaExceededError: 402,
+    CapacityError: 429,
     UnauthorizedError: 401,
     ForbiddenError: 403,
     StorageError: 503,

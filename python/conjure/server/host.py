@@ -4,8 +4,8 @@
 
 1. :func:`resolve` once, in the first process, before any socket is open: it reads
    the settings exactly as ``conjure serve`` does (``CONJURE_*`` environment,
-   ``CONJURE_CONFIG``), applies the command-line flags, creates the data directory
-   and the server secret, and says which address to listen on with how many workers;
+   ``CONJURE_CONFIG``), applies the command-line flags, creates the data directory,
+   and says which address to listen on with how many workers;
 2. :func:`serve_socket` in every worker, on the socket the host opened.
 """
 

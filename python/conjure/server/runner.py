@@ -51,9 +51,8 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def prepare(settings: Settings) -> None:
-    """Creates the data directory and the server secret once, before any worker races for them."""
+    """Creates the data directory once, before any worker starts (the store keeps its own secret)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.server_secret()
 
 
 def serve(settings: Settings, host: str, port: int, *, workers: int = 1, fd: int | None = None) -> int:

@@ -8,8 +8,6 @@ defaults below, which run with no configuration at all.
 from __future__ import annotations
 
 import os
-import secrets
-import stat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,12 +34,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CONJURE_", extra="forbid", validate_default=True)
 
-    data_dir: Path = Field(default=Path(".conjure-data"), description="directory of the store and the token secret")
+    data_dir: Path = Field(default=Path(".conjure-data"), description="directory of the store")
     database: Path | None = Field(default=None, description="the SQLite file (default: <data_dir>/conjure.db)")
     secret: SecretStr | None = Field(
         default=None,
-        description="server secret: signs user tokens and keys the API-key hashes; "
-        "default: generated once and kept in <data_dir>",
+        description="server secret: keys the API-key hashes and derives the user-token key, both inside the "
+        "store; default: generated once and kept in the store",
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -107,6 +105,27 @@ class Settings(BaseSettings):
     # ------------------------------------------------------------------ assets
     asset_dir: Path | None = Field(default=None, description="where uploaded frames are kept (default: <data_dir>/assets)")
     asset_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, description="largest frame upload accepted")
+
+    # ------------------------------------------------------------------ play sessions and the runtime
+    session_app_cap: int = Field(default=20, ge=1, le=100000, description="live play sessions per app and mode at once")
+    session_global_cap: int = Field(default=200, ge=1, le=100000, description="live play sessions on this server at once")
+    session_minutes: int = Field(
+        default=10, ge=1, le=1440, description="session_minutes reserved per admission (the longest a socket may play)"
+    )
+    session_reap_seconds: float = Field(
+        default=15.0, gt=0, le=3600, description="how often expired and never-connected sessions are settled"
+    )
+    runtime_fps: float = Field(default=15.0, ge=0.5, le=120, description="frames per second sent to each session")
+    runtime_width: int = Field(default=640, ge=64, le=1920, description="frame width in pixels")
+    runtime_height: int = Field(default=360, ge=36, le=1080, description="frame height in pixels")
+    runtime_threads: int = Field(default=1, ge=1, le=64, description="native render threads")
+    runtime_jpeg_quality: int = Field(default=80, ge=1, le=100, description="JPEG quality of frames")
+    runtime_usage_seconds: float = Field(default=10.0, gt=0, le=3600, description="interval of `usage` socket messages")
+    demo: bool = Field(
+        default=False,
+        description="serve /play/{worldId} with a session token minted for the world's own app (test mode only); "
+        "never turn on for a server reachable by others",
+    )
 
     @field_validator("webhook_retry_schedule")
     @classmethod
@@ -198,25 +217,3 @@ class Settings(BaseSettings):
         from conjure import Limits
 
         return Limits(**self.limits)
-
-    def server_secret(self) -> str:
-        """The configured secret, else the one kept in ``<data_dir>/server-secret`` (created once, mode 0600)."""
-        if self.secret is not None and self.secret.get_secret_value():
-            return self.secret.get_secret_value()
-        path = self.data_dir / "server-secret"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            text = path.read_text(encoding="ascii").strip()
-            if text:
-                return text
-        except FileNotFoundError:
-            pass
-        fresh = secrets.token_hex(32)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        try:
-            fd = os.open(path, flags, stat.S_IRUSR | stat.S_IWUSR)
-        except FileExistsError:  # another process won the race: use its secret
-            return path.read_text(encoding="ascii").strip()
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(fresh + "\n")
-        return fresh

@@ -5,8 +5,10 @@ keep every piece of state that must survive a restart in the store.
 
 **Jobs.** A runner thread claims the oldest queued job (or a running job whose lease
 expired: its process died) with ``claim_job(worker, lease)``, generates the world in
-a helper thread bounded by ``job_timeout_seconds``, creates it in the job's scope and
-completes the job — or fails it with a clean message. A job claimed more than
+a helper thread bounded by ``job_timeout_seconds``, then creates the world, queues its
+event and completes the job in ONE store transaction (``complete_generation_job``): a
+process dying in between leaves either all three or none, so a rerun never makes a
+second world. Otherwise it fails the job with a clean message. A job claimed more than
 ``job_max_attempts`` times fails. The ``generate`` meter reserved when the job was
 accepted is committed on success and refunded on failure. At shutdown a running job
 is left to its lease; the next process to claim it runs it again.
@@ -14,10 +16,11 @@ is left to its lease; the next process to claim it runs it again.
 **Webhooks.** The dispatcher claims due deliveries from the outbox
 (``claim_deliveries``), POSTs each one signed (``Conjure-Signature: t=<unix>,v1=<hex
 HMAC-SHA256(secret, "<t>.<raw body>")>``), never following redirects, and records the
-attempt and its response status (``record_delivery``): at-least-once. The store keeps
-the durable retry schedule (1 min, 5 min, 30 min, 2 h, 8 h; six attempts in all); when
-``webhook_retry_schedule`` asks for a shorter delay this process retries sooner
-itself, and after a restart the durable schedule resumes. Destinations pass the SSRF
+attempt and its response status (``record_delivery``): at-least-once. Each failed
+attempt is recorded with the delay before the next one from ``webhook_retry_schedule``
+(the delay after attempt 1, 2, …; past the last the delivery fails), so the store keeps
+the configured schedule durably and any process, after a restart too, claims the retry
+when it is due. Destinations pass the SSRF
 guard (:mod:`conjure.netguard`): private, link-local, multicast and reserved addresses
 are refused, loopback only for test-mode events, and plain http only to loopback.
 """
@@ -25,9 +28,7 @@ are refused, loopback only for test-mode events, and plain http only to loopback
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
-import itertools
 import json
 import logging
 import math
@@ -41,7 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from conjure._version import __version__
-from conjure.errors import ConjureError
+from conjure.errors import ConflictError, ConjureError
 from conjure.netguard import DestinationRefused, check_host, literal_address
 
 __all__ = [
@@ -51,7 +52,6 @@ __all__ = [
     "generate_document",
     "sign",
     "literal_is_refused",
-    "STORE_RETRY_SCHEDULE",
     "JOB_KIND",
     "GENERATION_SUCCEEDED",
     "GENERATION_FAILED",
@@ -64,9 +64,6 @@ GENERATION_SUCCEEDED = "world.generation.succeeded"
 GENERATION_FAILED = "world.generation.failed"
 WORLD_EDITED = "world.edited"
 JOB_KIND = "generate"
-# The store's durable schedule (docs/storage.md): the delay after attempt 1, 2, …; six attempts in all.
-STORE_RETRY_SCHEDULE = (60.0, 300.0, 1800.0, 7200.0, 28800.0)
-STORE_MAX_ATTEMPTS = len(STORE_RETRY_SCHEDULE) + 1
 
 
 def generate_document(settings: Any, premise: str, seed: int, frame: str | None) -> dict[str, Any]:
@@ -191,13 +188,14 @@ class JobRunner:
         try:
             if payload.get("name"):
                 world["name"] = payload["name"]
-            created = scoped.create_world(world)
+            # The world, its event and the job's completion: one transaction.
+            scoped.complete_generation_job(job_id, world, GENERATION_SUCCEEDED)
+        except ConflictError:  # another process completed (or failed) it first and settled it
+            log.info("job %s already ended elsewhere; its result stands", job_id)
+            return
         except Exception as exc:  # noqa: BLE001 - the gate or the store refused it
             self._fail(scoped, job_id, payload, _clean(exc))
             return
-        world_id = created["world"]["id"]
-        scoped.enqueue_event(GENERATION_SUCCEEDED, {"jobId": job_id, "worldId": world_id, "rev": created["rev"]})
-        self.store.complete_job(job_id, {"worldId": world_id, "rev": created["rev"]})
         self._settle(payload, commit=True)
         self.on_event()
 
@@ -231,8 +229,6 @@ class WebhookDispatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._soon: list[tuple[float, int, dict[str, Any]]] = []  # in-process retries: (due, tie, delivery)
-        self._tie = itertools.count()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="conjure-webhooks", daemon=True)
@@ -261,19 +257,12 @@ class WebhookDispatcher:
                     worked = False
                 if worked:
                     continue
-                wait = self.settings.webhook_poll_seconds
-                if self._soon:
-                    wait = max(0.0, min(wait, self._soon[0][0] - time.monotonic()))
-                self._wake.wait(wait)
+                self._wake.wait(self.settings.webhook_poll_seconds)
                 self._wake.clear()
 
     def dispatch_once(self, client: Any) -> bool:
         """Attempts every due delivery once; True when any was attempted."""
-        due: list[dict[str, Any]] = []
-        now = time.monotonic()
-        while self._soon and self._soon[0][0] <= now:
-            due.append(heapq.heappop(self._soon)[2])
-        due += self.store.claim_deliveries(20, self.settings.webhook_lease_seconds)
+        due = self.store.claim_deliveries(20, self.settings.webhook_lease_seconds)
         for delivery in due:
             if self._stop.is_set():
                 break
@@ -320,23 +309,17 @@ class WebhookDispatcher:
             error = f"connection failed ({type(exc).__name__})"
         success = 200 <= status < 300
         try:
-            recorded = self.store.record_delivery(delivery["id"], status, success, error)
+            return self.store.record_delivery(
+                delivery["id"], status, success, error, next_attempt_in=self.next_attempt_in(int(delivery.get("attempt", 0)) + 1)
+            )
         except ConjureError as exc:  # already settled (another process recorded it)
             log.info("delivery %s not recorded (%s)", delivery["id"], exc.code)
             return None
-        if not success:
-            self._retry_sooner(delivery, int(recorded.get("attempt", 0)), recorded.get("status"))
-        return recorded
 
-    def _retry_sooner(self, delivery: dict[str, Any], attempt: int, status: Any) -> None:
-        """Schedules an in-process retry when the configured delay is shorter than the store's."""
+    def next_attempt_in(self, attempt: int) -> float:
+        """Seconds from failed attempt ``attempt`` (1-based) to the next; -1 past the schedule (give up)."""
         schedule = self.settings.webhook_retry_schedule
-        if status != "pending" or attempt < 1 or attempt > len(schedule) or attempt >= STORE_MAX_ATTEMPTS:
-            return
-        delay = float(schedule[attempt - 1])
-        if delay >= STORE_RETRY_SCHEDULE[attempt - 1]:
-            return  # the store's durable schedule claims it in time
-        heapq.heappush(self._soon, (time.monotonic() + delay, next(self._tie), delivery))
+        return float(schedule[attempt - 1]) if 1 <= attempt <= len(schedule) else -1.0
 
 
 class Workers:

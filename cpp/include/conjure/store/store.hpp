@@ -74,6 +74,11 @@ struct Graph {
   Json world;
   std::string rev;
 };
+// The working graph as its canonical JSON text (what the store keeps), unparsed.
+struct GraphText {
+  std::string text;
+  std::string rev;
+};
 
 // ---- versions ----
 struct VersionInfo {
@@ -130,6 +135,21 @@ struct Delivery {
   int response_status = 0;
   std::string created_at, next_attempt_at;
   Json body;  // {id, type, createdAt, appId, mode, data}
+};
+// One recorded attempt of a delivery. status: "succeeded" (it ended the
+// delivery), "pending" (it failed and the delivery was or will be retried) or
+// "failed" (it failed and the delivery gave up).
+struct DeliveryAttempt {
+  int attempt = 0;
+  std::string status;
+  int response_status = 0;  // 0: no answer came
+  std::string error, created_at;
+};
+// What complete_generation_job wrote, in one transaction.
+struct GenerationDone {
+  Job job;           // succeeded, result {worldId, rev}
+  GraphWrite world;  // the created world
+  OutboxEvent event; // data {jobId, worldId, rev}
 };
 
 // ---- play sessions (RUNTIME.md "The two-token rule")
@@ -207,6 +227,9 @@ class Store {
   virtual GraphWrite create_world(const Scope& scope, const Json& world, const GateOptions& gate) = 0;
   virtual WorldInfo get_world_info(const Scope& scope, const std::string& world_id) = 0;
   virtual Graph get_graph(const Scope& scope, const std::string& world_id) = 0;
+  // The same working graph as get_graph, as the canonical JSON text the store
+  // keeps (no parse, no copy into a document); parsing it gives get_graph's world.
+  virtual GraphText get_graph_text(const Scope& scope, const std::string& world_id) = 0;
   virtual Page<WorldInfo> list_worlds(const Scope& scope, int limit, const std::string& cursor) = 0;
   // Metadata patch: any of name, description, cover, visibility (null deletes).
   virtual GraphWrite patch_world(const Scope& scope, const std::string& world_id, const Json& patch,
@@ -257,6 +280,12 @@ class Store {
   virtual std::optional<Job> claim_job(const std::string& worker, int lease_seconds) = 0;
   virtual Job complete_job(const std::string& job_id, const Json& result) = 0;
   virtual Job fail_job(const std::string& job_id, const std::string& error) = 0;
+  // One transaction: creates `world` (gated, a new id) in the job's scope, queues
+  // the event `event_type` {jobId, worldId, rev} and completes the job with the
+  // result {worldId, rev}. kConflict (and nothing written) when the job already
+  // ended; a gate refusal writes nothing either (GateFailed).
+  virtual GenerationDone complete_generation_job(const std::string& job_id, const Json& world,
+                                                 const std::string& event_type, const GateOptions& gate) = 0;
 
   // webhooks and the outbox
   virtual CreatedWebhook create_webhook(const std::string& app_id, const std::string& url,
@@ -272,9 +301,14 @@ class Store {
   // Claims up to `limit` due deliveries (leased for lease_seconds).
   virtual std::vector<Delivery> claim_deliveries(int limit, int lease_seconds) = 0;
   // Records an attempt: success ends it; else it is retried after the backoff
-  // (1 min, 5 min, 30 min, 2 h, 8 h) and marked failed after the last.
+  // (1 min, 5 min, 30 min, 2 h, 8 h) and marked failed after the sixth attempt.
+  // `next_attempt_in` (seconds, rounded up) replaces that backoff: the caller's
+  // schedule is kept in the store; a negative value gives up (failed) now.
   virtual Delivery record_delivery(const std::string& delivery_id, int response_status, bool success,
-                                   const std::string& error) = 0;
+                                   const std::string& error,
+                                   std::optional<double> next_attempt_in = std::nullopt) = 0;
+  // Every recorded attempt of a delivery, oldest first (kNotFound for an unknown delivery).
+  virtual std::vector<DeliveryAttempt> list_delivery_attempts(const std::string& delivery_id) = 0;
   virtual Page<Delivery> list_deliveries(const std::string& app_id, const std::string& webhook_id, int limit,
                                          const std::string& cursor) = 0;
 

@@ -39,6 +39,7 @@ std::string bucket_of(const std::string& key, std::size_t buckets);
 // Delta encoding of a blob against a base: an RFC 7386 merge patch. Returns
 // false when a merge patch cannot express `target` exactly (a null object
 // member in the changed part), in which case the blob is stored whole.
+// apply_delta applies one (conjure::merge_patch).
 bool make_delta(const Json& base, const Json& target, Json* patch);
 void apply_delta(Json& target, const Json& patch);
 

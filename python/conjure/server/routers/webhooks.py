@@ -30,15 +30,23 @@ AppQuery = Annotated[
 ]
 
 WEBHOOK_FIELDS = ("id", "appId", "url", "events", "description", "createdAt")
-DELIVERY_FIELDS = ("id", "eventId", "type", "attempt", "status", "responseStatus", "createdAt", "nextAttemptAt")
 
 
 def _webhook(info: dict[str, Any]) -> dict[str, Any]:
     return {k: info.get(k) for k in WEBHOOK_FIELDS}
 
 
-def _delivery(info: dict[str, Any]) -> dict[str, Any]:
-    return {k: info.get(k) for k in DELIVERY_FIELDS}
+def _attempt_rows(st: ServerState, delivery: dict[str, Any]) -> list[dict[str, Any]]:
+    """A delivery's rows: one per attempt made, oldest first; a delivery not tried yet is one row, attempt 0."""
+    base = {"id": delivery["id"], "eventId": delivery["eventId"], "type": delivery["type"]}
+    attempts = st.call("list_delivery_attempts", st.store.list_delivery_attempts, delivery["id"])
+    if not attempts:
+        return [{**base, "attempt": 0, "status": delivery["status"], "responseStatus": None,
+                 "createdAt": delivery["createdAt"], "nextAttemptAt": delivery.get("nextAttemptAt")}]
+    rows = [{**base, "attempt": a["attempt"], "status": a["status"], "responseStatus": a["responseStatus"],
+             "createdAt": a["createdAt"], "nextAttemptAt": None} for a in attempts]
+    rows[-1]["nextAttemptAt"] = delivery.get("nextAttemptAt")  # when a pending delivery is tried again
+    return rows
 
 
 def _user_apps(st: ServerState, user: Principal) -> list[str]:
@@ -53,20 +61,17 @@ def _user_apps(st: ServerState, user: Principal) -> list[str]:
 
 
 def _app_of_webhook(st: ServerState, user: Principal, webhook_id: str, app_id: UUID | None) -> str:
-    """The app (owned by the user) that holds the endpoint; NotFoundError otherwise."""
-    candidates = [str(app_id)] if app_id is not None else _user_apps(st, user)
+    """The app (owned by the user) that holds the endpoint; NotFoundError otherwise (also for another user's)."""
     if app_id is not None:
         owned_app(st, user, str(app_id))
-    for app in candidates:
-        cursor = None
-        while True:
-            result = st.call("list_webhooks", st.store.list_webhooks, app, 100, cursor)
-            if any(w["id"] == webhook_id for w in result["data"]):
-                return app
-            cursor = result.get("nextCursor")
-            if not cursor:
-                break
-    raise NotFoundError("webhook not found", code="not_found")
+    app = st.call("get_webhook", st.store.get_webhook, webhook_id)["appId"]
+    if app_id is not None and app != str(app_id):
+        raise NotFoundError("webhook not found", code="not_found")
+    try:
+        owned_app(st, user, app)
+    except NotFoundError:
+        raise NotFoundError("webhook not found", code="not_found") from None
+    return app
 
 
 @r.post(
@@ -142,9 +147,11 @@ def delete_webhook_post(id: UUID, request: Request, user: UserP, appId: AppQuery
 @r.get(
     "/v1/webhooks/{id}/deliveries",
     summary="List deliveries of an endpoint",
-    description="One record per delivery (event × endpoint), oldest first: `attempt` counts the attempts made, "
-    "`responseStatus` is the last answer's status (null when none came), `status` is pending, succeeded or "
-    "failed, and `nextAttemptAt` is when a pending delivery is tried again.",
+    description="Every attempt of every delivery (event × endpoint), oldest first: one row per attempt with its "
+    "number, `status` (`succeeded` or `failed` for the attempt that ended the delivery, `pending` for a failed "
+    "attempt that was or will be retried) and `responseStatus` (null when no answer came); a delivery not tried "
+    "yet is one `pending` row with `attempt` 0. `nextAttemptAt` (on a delivery's latest row) is when a pending "
+    "delivery is tried again. `limit` and `cursor` page by delivery.",
     responses={200: {"model": DeliveryList}, **errors(403, 404)},
 )
 def list_deliveries(
@@ -152,4 +159,6 @@ def list_deliveries(
 ) -> Response:
     st = state_of(request)
     app = _app_of_webhook(st, user, str(id), appId)
-    return json_response(page(st.call("list_deliveries", st.store.list_deliveries, app, str(id), limit, cursor), _delivery))
+    result = st.call("list_deliveries", st.store.list_deliveries, app, str(id), limit, cursor)
+    rows = [row for delivery in result["data"] for row in _attempt_rows(st, delivery)]
+    return json_response({"data": rows, "nextCursor": result.get("nextCursor")})
