@@ -66,9 +66,8 @@ build() {
   export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
   # Paths relative to the checkout, so a fresh clone elsewhere (CI) reuses the cache.
   export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
-  if [ ! -f "$dir/build.ninja" ]; then
-    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
-      -DPython_EXECUTABLE="$PY" -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" "$@" >/dev/null
-  fi
+  # Configured every time (a second or two), so options changed here reach old build dirs.
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DPython_EXECUTABLE="$PY" -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" "$@" >/dev/null
   cmake --build "$dir" -j "$JOBS"
 }

@@ -170,10 +170,13 @@ static void run_commit(Conn& c, int timeout_ms) {
   }
 }
 
-void write_tx(Pool& pool, const std::function<void(Conn&)>& fn) {
+namespace {
+
+// One transaction on a pooled connection: begin, run, commit; roll back on any throw.
+void run_tx(Pool& pool, const char* begin, const std::function<void(Conn&)>& fn) {
   auto lease = pool.take();
   Conn& c = *lease;
-  run_begin(c, "BEGIN IMMEDIATE", pool.spec().busy_timeout_ms);
+  run_begin(c, begin, pool.spec().busy_timeout_ms);
   try {
     fn(c);
     run_commit(c, pool.spec().busy_timeout_ms);
@@ -183,17 +186,10 @@ void write_tx(Pool& pool, const std::function<void(Conn&)>& fn) {
   }
 }
 
-void read_tx(Pool& pool, const std::function<void(Conn&)>& fn) {
-  auto lease = pool.take();
-  Conn& c = *lease;
-  run_begin(c, "BEGIN", pool.spec().busy_timeout_ms);
-  try {
-    fn(c);
-    run_commit(c, pool.spec().busy_timeout_ms);
-  } catch (...) {
-    rollback(c);
-    throw;
-  }
-}
+}  // namespace
+
+void write_tx(Pool& pool, const std::function<void(Conn&)>& fn) { run_tx(pool, "BEGIN IMMEDIATE", fn); }
+
+void read_tx(Pool& pool, const std::function<void(Conn&)>& fn) { run_tx(pool, "BEGIN", fn); }
 
 }  // namespace conjure::sqlite

@@ -4,12 +4,25 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
+#include "conjure/errors.hpp"
 #include "conjure/json.hpp"
 #include "conjure/store/store.hpp"
 
 namespace conjure::testing {
+
+// The error code `fn` throws; a test failure when it throws none.
+inline ErrorCode code_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  ADD_FAILURE() << "expected a conjure::Error";
+  return ErrorCode::kInternal;
+}
 
 class TempDir {
  public:

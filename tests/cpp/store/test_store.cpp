@@ -15,6 +15,7 @@
 
 using namespace conjure;
 using conjure::testing::sample_world;
+using conjure::testing::code_of;
 using conjure::testing::TempDir;
 using conjure::testing::update_base;
 
@@ -22,16 +23,6 @@ namespace {
 
 const Scope kScope{"app-1", "test"};
 const GateOptions kGate{};
-
-ErrorCode code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a conjure::Error";
-  return ErrorCode::kInternal;
-}
 
 }  // namespace
 

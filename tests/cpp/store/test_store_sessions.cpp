@@ -16,6 +16,7 @@
 
 using namespace conjure;
 using conjure::testing::sample_world;
+using conjure::testing::code_of;
 using conjure::testing::TempDir;
 using conjure::testing::update_base;
 
@@ -23,16 +24,6 @@ namespace {
 
 const Scope kScope{"app-s", "test"};
 const GateOptions kGate{};
-
-ErrorCode code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "expected a conjure::Error";
-  return ErrorCode::kInternal;
-}
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

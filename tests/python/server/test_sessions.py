@@ -58,6 +58,7 @@ def test_exchange_bind_settle_round_trip(client, tenant, world):
     assert ex["connectToken"].startswith("ct_")
     assert ex["runtimeUrl"] == "ws://testserver/v1/runtime"
     assert ex["world"]["id"] == world
+    assert ex["world"]["entrance"]["state"] in ex["world"]["scene"]["states"]  # the playable document
     sid = ex["sessionId"]
     r = client.post("/v1/sessions/bind", json={"sessionId": sid}, headers=_bearer(token))
     assert r.status_code == 200, r.text

@@ -25,7 +25,7 @@ from conjure.errors import BadInputError, NotFoundError, UnauthorizedError
 from conjure.runtime import RuntimeHub, serve_socket
 from conjure.server.deps import Principal, ServerState, _take_rate, require_secret, state_of
 from conjure.server.errors import json_response
-from conjure.server.views import errors, metered, router
+from conjure.server.views import errors, metered, public_world, router
 
 __all__ = ["r", "runtime_hub", "SessionTokenRequest"]
 
@@ -182,12 +182,12 @@ async def exchange(request: Request) -> Response:
         app_cap=s.session_app_cap, global_cap=s.session_global_cap, minutes=s.session_minutes,
     )
     hub.note_admitted(str(admitted["sessionId"]), float(claims.get("exp") or 0), admitted_at)
+    # The world to play, as a publishable key may read it (the browser holds it).
     world: dict[str, Any] = {"id": claims["world"]}
     try:
-        info = await run_in_threadpool(
-            st.call, "world_info", st.store.scoped(claims["app"], claims["mode"]).world_info, claims["world"]
-        )
-        world["name"] = info.get("name")
+        world = public_world(await run_in_threadpool(
+            st.call, "get_world", st.store.scoped(claims["app"], claims["mode"]).get_world, claims["world"]
+        ))
     except NotFoundError:
         pass
     return json_response({
