@@ -43,8 +43,9 @@ void run_plugins(const GateOptions& options, const Json& world, std::vector<Diag
 void run_lints(kernel::Model& model, kernel::Context& cx) {
   kernel::compile(model, cx);
   kernel::lint_structural(model, cx);
-  kernel::lint_doctrine(model, cx);
-  kernel::lint_budget(model, cx);
+  std::vector<std::size_t> prose_tokens;  // counted by the doctrine scan, reused by the budget
+  kernel::lint_doctrine(model, cx, prose_tokens);
+  kernel::lint_budget(model, cx, prose_tokens);
   kernel::lint_graph(model, cx);
 }
 
@@ -106,6 +107,7 @@ simdjson::dom::parser& thread_parser() {
 bool fast_read(std::string_view text, const Limits& limits, simdjson::dom::parser& parser,
                simdjson::dom::element& root) {
   if (text.size() > limits.max_document_bytes) parse_json(text, limits);  // throws the limit error
+  if (text.empty()) return false;  // no bytes to hand the reader; the standard parse reports it
   simdjson::error_code err = simdjson::SUCCESS;
   if (parser.capacity() < text.size() || parser.max_depth() != limits.max_depth) {
     err = parser.allocate(std::max(parser.capacity(), text.size()), limits.max_depth);

@@ -37,34 +37,72 @@ inline char lower_ascii(char ch) noexcept {
   return (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
 }
 
+// What scan_words saw besides the words.
+struct ScanInfo {
+  bool braces = false;     // a `{` or `}` (then the words are not the tokenizer's)
+  // conjure-words-v1 tokens (docs/lints.md), meaningful when !braces: the
+  // scanner's words are the tokenizer's (same classes, same apostrophe rule),
+  // each one token per started 8 code points; every other character that is
+  // not space costs one.
+  std::size_t tokens = 0;
+};
+
 // Splits `s` into words (see text.hpp). Skips `{slot}` references and `{{`/`}}`
 // escapes, which break phrases. Offsets in code points index a Python str.
-void scan_words(std::string_view s, std::string& buf, std::vector<Word>& words) {
+ScanInfo scan_words(std::string_view s, std::string& buf, std::vector<Word>& words) {
   using text::CharClass;
   buf.resize(s.size());  // the lower-cased words never outgrow the text
   char* out = buf.data();
   std::size_t n = 0;     // bytes written to out
   words.clear();
+  ScanInfo info;
+  const std::size_t size = s.size();
   std::size_t i = 0, cp = 0;
   bool in_word = false, soft_gap = false;
-  Word cur;
+  std::uint64_t hash = kHashBasis;  // of the open word's bytes so far
   auto put = [&](char ch) {
     out[n++] = ch;
-    cur.hash = hash_step(cur.hash, ch);
+    hash = hash_step(hash, ch);
+  };
+  // The open word is words.back() from open() to close().
+  auto open = [&](std::size_t byte_start, std::size_t cp_start) {
+    const bool joined = soft_gap && !words.empty();
+    Word& w = words.emplace_back();
+    w.lo = n;
+    w.byte_start = byte_start;
+    w.cp_start = cp_start;
+    w.joined = joined;
+    hash = kHashBasis;
+    in_word = true;
   };
   auto close = [&](std::size_t byte_end, std::size_t cp_end) {
     if (!in_word) return;
-    cur.hi = n;
-    cur.byte_end = byte_end;
-    cur.cp_end = cp_end;
-    words.push_back(cur);
+    Word& w = words.back();
+    w.hi = n;
+    w.hash = hash;
+    w.byte_end = byte_end;
+    w.cp_end = cp_end;
+    info.tokens += (cp_end - w.cp_start + 7) / 8;
     in_word = false;
     soft_gap = true;
   };
-  while (i < s.size()) {
+  while (i < size) {
+    // A run of ASCII letters and digits, lower-cased and hashed without decoding.
+    if (char ch = text::kAsciiWordLower[static_cast<unsigned char>(s[i])]) {
+      if (!in_word) open(i, cp);
+      std::size_t j = i;
+      do {
+        put(ch);
+        ++j;
+      } while (j < size && (ch = text::kAsciiWordLower[static_cast<unsigned char>(s[j])]) != 0);
+      cp += j - i;
+      i = j;
+      continue;
+    }
     std::size_t at = i, at_cp = cp;
     if (s[i] == '{' || s[i] == '}') {
-      std::size_t len = (i + 1 < s.size() && s[i + 1] == s[i]) ? 2 : (s[i] == '{' ? slot_ref_length(s, i) : 0);
+      info.braces = true;
+      std::size_t len = (i + 1 < size && s[i + 1] == s[i]) ? 2 : (s[i] == '{' ? slot_ref_length(s, i) : 0);
       if (len) {
         close(at, at_cp);
         soft_gap = false;
@@ -76,48 +114,36 @@ void scan_words(std::string_view s, std::string& buf, std::vector<Word>& words) 
     char32_t c = text::next_cp(s, i);
     ++cp;
     CharClass k = text::classify(c);
-    if (k == CharClass::kApostrophe && in_word && i < s.size()) {
+    if (k == CharClass::kApostrophe && in_word && i < size) {
       std::size_t j = i;
       if (text::classify(text::next_cp(s, j)) == CharClass::kWord) {
         put('\'');
         continue;
       }
     }
-    if (k == CharClass::kWord) {
-      if (!in_word) {
-        in_word = true;
-        cur = Word{};
-        cur.lo = n;
-        cur.byte_start = at;
-        cur.cp_start = at_cp;
-        cur.joined = soft_gap && !words.empty();
-      }
-      if (c < 0x80) {
-        put(lower_ascii(static_cast<char>(c)));
-      } else {
-        for (std::size_t b = at; b < i; ++b) put(s[b]);
-      }
-      // The rest of a run of ASCII letters and digits, without decoding.
-      std::size_t j = i;
-      std::uint64_t h = cur.hash;
-      for (; j < s.size(); ++j) {
-        unsigned char b = static_cast<unsigned char>(s[j]);
-        if (b >= 0x80 || text::kAsciiClass[b] != CharClass::kWord) break;
-        char ch = lower_ascii(static_cast<char>(b));
-        out[n + (j - i)] = ch;
-        h = hash_step(h, ch);
-      }
-      cur.hash = h;
-      n += j - i;
-      cp += j - i;
-      i = j;
+    if (k == CharClass::kWord) {  // a letter beyond ASCII: its bytes as written
+      if (!in_word) open(at, at_cp);
+      for (std::size_t b = at; b < i; ++b) put(s[b]);
       continue;
     }
     close(at, at_cp);
+    if (k != CharClass::kSpace) ++info.tokens;
     if (!(k == CharClass::kSpace || c == '-')) soft_gap = false;
   }
-  close(s.size(), cp);
+  close(size, cp);
   buf.resize(n);
+  return info;
+}
+
+
+// Whether `w` ends with `suffix` (a short word-list suffix): a plain loop, no library call.
+inline bool ends_with(std::string_view w, std::string_view suffix) noexcept {
+  if (w.size() < suffix.size()) return false;
+  const char* tail = w.data() + (w.size() - suffix.size());
+  for (std::size_t k = suffix.size(); k-- > 0;) {
+    if (tail[k] != suffix[k]) return false;
+  }
+  return true;
 }
 
 struct Phrase {
@@ -162,12 +188,15 @@ class Matcher {
           }
         }
       }
-      for (const auto& [lint, suffix] : suffixes_) {
-        if (!lethal && lint == kLethal) continue;
+      // Suffix entries, tried only when the word ends with the last byte of one.
+      if (suffix_last_[static_cast<unsigned char>(w.back())]) {
+        for (const auto& [lint, suffix] : suffixes_) {
+          if (!lethal && lint == kLethal) continue;
         if (i < next[lint] || best[lint]) continue;
-        if (w.size() >= suffix.size() && w.substr(w.size() - suffix.size()) == suffix) {
-          best[lint] = 1;
-          any = true;
+          if (ends_with(w, suffix)) {
+            best[lint] = 1;
+            any = true;
+          }
         }
       }
       if (!any) continue;
@@ -190,6 +219,7 @@ class Matcher {
   std::vector<std::uint32_t> table_;  // open addressing by hash: 1 + entry index, 0 when empty
   std::size_t mask_ = 0;
   std::vector<std::pair<Lint, std::string>> suffixes_;
+  std::array<bool, 256> suffix_last_{};  // the last bytes of suffixes_
 
   const Entry* find(std::string_view w, std::uint64_t hash) const {
     for (std::size_t at = hash & mask_;; at = (at + 1) & mask_) {
@@ -221,7 +251,10 @@ class Matcher {
         if (line.front() == '*') {
           std::string suffix(line.substr(1));
           for (char& c : suffix) c = lower_ascii(c);
-          if (!suffix.empty()) suffixes_.emplace_back(static_cast<Lint>(l), std::move(suffix));
+          if (!suffix.empty()) {
+            suffix_last_[static_cast<unsigned char>(suffix.back())] = true;
+            suffixes_.emplace_back(static_cast<Lint>(l), std::move(suffix));
+          }
           continue;
         }
         scan_words(line, buf, words);
@@ -274,14 +307,16 @@ std::string message_for(Lint lint, const std::string& path, const std::string& m
   }
 }
 
-// Every doctrine finding in `textv`; path_of() names the field.
+// Every doctrine finding in `textv`; path_of() names the field. Returns the
+// conjure-words-v1 count of the text when it holds no brace, else kNone.
 template <class PathOf>
-void lint_text(std::string_view textv, const PathOf& path_of, bool lethal, Context& cx,
-               std::string& buf, std::vector<Word>& words, std::vector<Matcher::Hit>& hits) {
-  scan_words(textv, buf, words);
-  if (words.empty()) return;
+std::size_t lint_text(std::string_view textv, const PathOf& path_of, bool lethal, Context& cx,
+                      std::string& buf, std::vector<Word>& words, std::vector<Matcher::Hit>& hits) {
+  const ScanInfo info = scan_words(textv, buf, words);
+  const std::size_t tokens = info.braces ? kNone : info.tokens;
+  if (words.empty()) return tokens;
   Matcher::get().match(buf, words, lethal, hits);
-  if (hits.empty()) return;
+  if (hits.empty()) return tokens;
   const std::string path = path_of();
   for (const Matcher::Hit& h : hits) {
     const Word& a = words[h.first];
@@ -294,28 +329,34 @@ void lint_text(std::string_view textv, const PathOf& path_of, bool lethal, Conte
     cx.add(kLintIds[h.lint], Severity::kWarning, path, message_for(h.lint, path, match),
            std::move(loc));
   }
+  return tokens;
 }
 
 }  // namespace
 
-void lint_doctrine(const Model& m, Context& cx) {
+void lint_doctrine(const Model& m, Context& cx, std::vector<std::size_t>& prose_tokens) {
   std::string buf;
   std::vector<Word> words;
   std::vector<Matcher::Hit> hits;
-  for (const ProseField& f : m.prose) {
-    lint_text(f.raw, [&] { return m.path(f); }, f.override_prose, cx, buf, words, hits);
+  prose_tokens.assign(m.prose.size(), kNone);
+  for (std::size_t i = 0; i < m.prose.size(); ++i) {
+    const ProseField& f = m.prose[i];
+    prose_tokens[i] =
+        lint_text(f.raw, [&] { return m.path(f); }, f.override_prose, cx, buf, words, hits);
   }
   for (const Slot& s : m.slots) {
     lint_text(s.raw, [&] { return s.path(); }, false, cx, buf, words, hits);
   }
 }
 
-void lint_budget(const Model& m, Context& cx) {
+void lint_budget(const Model& m, Context& cx, const std::vector<std::size_t>& prose_tokens) {
   const std::size_t budget = cx.limits.budget_tokens;
   // The default counter (conjure-words-v1, docs/lints.md) counts texts joined by
   // ", " as the sum of their counts plus one token per ", " (the comma ends any
   // word and costs one; the space costs nothing): with it each field is counted
-  // once and the sums are added up. Another counter gets the composed text.
+  // once and the sums are added up, and a field compiled verbatim without a
+  // brace reuses the count its doctrine scan made. Another counter gets the
+  // composed text.
   const bool additive = &cx.tokenizer == &default_tokenizer();
   std::vector<std::size_t> field_tokens(additive ? m.prose.size() : 0, kNone);
   std::string composed;
@@ -337,7 +378,11 @@ void lint_budget(const Model& m, Context& cx) {
         std::string_view t = f.text();
         if (t.empty()) return;
         if (additive) {
-          if (field_tokens[idx] == kNone) field_tokens[idx] = cx.tokenizer.count(t);
+          if (field_tokens[idx] == kNone) {
+            field_tokens[idx] = f.verbatim && idx < prose_tokens.size() && prose_tokens[idx] != kNone
+                                    ? prose_tokens[idx]
+                                    : cx.tokenizer.count(t);
+          }
           n += field_tokens[idx] + (joined > 0 ? 1 : 0);
         } else {
           if (!composed.empty()) composed += ", ";

@@ -355,6 +355,10 @@ struct SimdReader {
 // Event and cutscene names: 1–120 printable characters (no control characters).
 bool valid_name(std::string_view s) noexcept {
   if (s.empty()) return false;
+  // Printable ASCII throughout (the common case): one code point per byte.
+  std::size_t k = 0;
+  while (k < s.size() && static_cast<unsigned char>(s[k]) - 0x20u < 0x5Fu) ++k;
+  if (k == s.size()) return k <= 120;
   std::size_t cps = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);

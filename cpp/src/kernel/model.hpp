@@ -201,8 +201,10 @@ void lint_structural(const Model& model, Context& cx);
 void lint_graph(const Model& model, Context& cx);
 
 // lints_doctrine.cpp: negation, whiteout, intent, lethal-override; budget.
-void lint_doctrine(const Model& model, Context& cx);
-void lint_budget(const Model& model, Context& cx);
+// lint_doctrine writes, per prose field, the conjure-words-v1 token count of its
+// raw text when that holds no brace (kNone otherwise); lint_budget reuses them.
+void lint_doctrine(const Model& model, Context& cx, std::vector<std::size_t>& prose_tokens);
+void lint_budget(const Model& model, Context& cx, const std::vector<std::size_t>& prose_tokens);
 
 // Strongly connected components of a directed graph (iterative Tarjan). Returns
 // the components that form a cycle (more than one node, or a self-loop), each

@@ -58,6 +58,17 @@ inline constexpr auto kAsciiClass = [] {
   return t;
 }();
 
+// For each byte: the lower-cased ASCII letter or digit it is when it builds a word
+// on its own (classify_ascii is kWord), else 0 (every other byte, UTF-8 included).
+inline constexpr auto kAsciiWordLower = [] {
+  std::array<char, 256> t{};
+  for (char32_t c = 0; c < 128; ++c) {
+    if (classify_ascii(c) != CharClass::kWord) continue;
+    t[c] = static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+  }
+  return t;
+}();
+
 inline CharClass classify(char32_t cp) noexcept {
   if (cp < 0x80) return kAsciiClass[cp];
   if (cp == 0x2019) return CharClass::kApostrophe;

@@ -29,11 +29,9 @@ class WordsV1 final : public Tokenizer {
       if (c == CharClass::kWord) {
         ++word;
         // The rest of a run of ASCII letters and digits, without decoding.
-        while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80 &&
-               kernel::text::kAsciiClass[static_cast<unsigned char>(s[i])] == CharClass::kWord) {
-          ++word;
-          ++i;
-        }
+        const std::size_t run = i;
+        while (i < s.size() && kernel::text::kAsciiWordLower[static_cast<unsigned char>(s[i])] != 0) ++i;
+        word += i - run;
         continue;
       }
       if (c == CharClass::kApostrophe && word > 0 && i < s.size()) {

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from typing import Any
 
@@ -181,8 +182,13 @@ class _Socket:
             seconds = float(stats["seconds"]) if stats else time.monotonic() - started
             try:
                 await run_in_threadpool(self._settle_quietly, sid, seconds)
-            finally:
-                self.hub.unregister(sid)  # after settling: a live socket's slot is still held
+            except BaseException:
+                # Cancelled (the client went away, the server is stopping): anyio refuses
+                # every later await of this task, so the settle runs on a thread of its own.
+                threading.Thread(target=self._settle_then_unregister, args=(sid, seconds),
+                                 name=f"settle-{sid[:8]}").start()
+                raise
+            self.hub.unregister(sid)  # after settling: a live socket's slot is still held
         if reason in ("expired", "budget_exhausted", "killed"):
             messages = {
                 "expired": "the session token expired",
@@ -195,6 +201,12 @@ class _Socket:
                 pass
         if reason != "normal" or self.ws.client_state == WebSocketState.CONNECTED:
             await self.close(reason if reason != "normal" else "normal")
+
+    def _settle_then_unregister(self, sid: str, seconds: float) -> None:
+        try:
+            self._settle_quietly(sid, seconds)
+        finally:
+            self.hub.unregister(sid)
 
     def _settle_quietly(self, sid: str, seconds: float) -> None:
         try:

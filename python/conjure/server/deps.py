@@ -8,12 +8,22 @@ Credentials (``Authorization: Bearer …``):
 
 A credential is resolved once per request (and cached on ``request.state``);
 the rate limiter takes one token from the credential's bucket at that moment.
-Store calls made here run in the threadpool, never on the event loop.
+
+Every API key is checked against the store on every request (so a revoked key
+fails at once, whichever process revoked it). The check is a read of a few
+microseconds with the GIL released, made on the event loop; the one that may also
+write (the store stamps a key's ``lastUsedAt`` at most once a minute) runs in the
+threadpool, as do user-token checks. Which is which is known from the stamp the
+store returned last time; no credential is kept, only a digest of it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import Request
@@ -88,9 +98,10 @@ class ServerState:
         self.metrics = metrics
         self.limits = settings.gate_limits()
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.key_stamps = KeyStamps()
 
     def call(self, op: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Calls a store method, timed under ``op`` (call from a worker thread)."""
+        """Calls a store method, timed under ``op`` (from a worker thread, or on the event loop for a read of microseconds)."""
         return self.metrics.store_call(op, fn, *args, **kwargs)
 
     def scoped(self, principal: Principal) -> Any:
@@ -126,19 +137,67 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+_KEY_PREFIXES = ("sk_test_", "sk_live_", "pk_test_", "pk_live_")
+# The store stamps lastUsedAt (whole seconds, kept next to the millisecond text)
+# when the last stamp is 60 s old or more: until STAMP_QUIET_S after the text's
+# time, verifying the key is a pure read.
+STAMP_QUIET_S = 58.0
+
+
+class KeyStamps:
+    """When each API key's verification becomes a write again (the store's next ``lastUsedAt`` stamp).
+
+    Keyed by a SHA-256 digest of the key, never the key; bounded (cleared past
+    ``max_keys``, which only sends a key's next check to the threadpool).
+    Nothing here decides whether a key is valid: the store does, every time.
+    """
+
+    def __init__(self, max_keys: int = 50_000, clock: Any = time.time) -> None:
+        self.max_keys = max_keys
+        self._clock = clock
+        self._quiet_until: dict[bytes, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def digest(token: str) -> bytes:
+        return hashlib.sha256(token.encode("utf-8")).digest()
+
+    def read_only(self, digest: bytes) -> bool:
+        """True when verifying the key now will not write (its stamp is recent)."""
+        return self._clock() < self._quiet_until.get(digest, 0.0)
+
+    def seen(self, digest: bytes, last_used_at: str | None) -> None:
+        """Records the ``lastUsedAt`` the store answered with."""
+        if not last_used_at:
+            return
+        try:
+            stamped = datetime.fromisoformat(last_used_at.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return
+        with self._lock:
+            if len(self._quiet_until) >= self.max_keys:
+                self._quiet_until.clear()
+            self._quiet_until[digest] = stamped + STAMP_QUIET_S
+
+
+def _verify_key(st: ServerState, token: str, digest: bytes) -> Principal:
+    try:
+        info = st.call("verify_key", st.store.verify_key, token)
+    except UnauthorizedError:
+        raise UnauthorizedError("the API key is invalid or revoked", code="invalid_credential") from None
+    st.key_stamps.seen(digest, info.get("lastUsedAt"))
+    kind: Kind = "secret" if info["type"] == "secret" else "publishable"
+    return Principal(kind=kind, app_id=info["appId"], mode=info["mode"], key_id=info["id"])
+
+
 def _resolve(st: ServerState, token: str) -> Principal:
     """Verifies a credential (runs in a worker thread)."""
     if token.startswith("us_"):
         # The store checks the signature, the expiry and that the user still exists.
         user_id = st.call("verify_user_token", st.tokens.verify, token)
         return Principal(kind="user", user_id=user_id)
-    if token.startswith(("sk_test_", "sk_live_", "pk_test_", "pk_live_")) and len(token) <= 200:
-        try:
-            info = st.call("verify_key", st.store.verify_key, token)
-        except UnauthorizedError:
-            raise UnauthorizedError("the API key is invalid or revoked", code="invalid_credential") from None
-        kind: Kind = "secret" if info["type"] == "secret" else "publishable"
-        return Principal(kind=kind, app_id=info["appId"], mode=info["mode"], key_id=info["id"])
+    if token.startswith(_KEY_PREFIXES) and len(token) <= 200:
+        return _verify_key(st, token, KeyStamps.digest(token))
     raise UnauthorizedError("unknown credential: expected a us_, sk_ or pk_ token", code="invalid_credential")
 
 
@@ -151,7 +210,14 @@ async def resolve_principal(request: Request) -> Principal:
     token = _bearer(request)
     if token is None:
         raise UnauthorizedError("this endpoint needs a credential: Authorization: Bearer <key>", code="missing_credential")
-    principal = await run_in_threadpool(_resolve, st, token)
+    if token.startswith(_KEY_PREFIXES) and len(token) <= 200:
+        digest = KeyStamps.digest(token)
+        if st.key_stamps.read_only(digest):  # a read of microseconds, GIL released: no thread hop
+            principal = _verify_key(st, token, digest)
+        else:
+            principal = await run_in_threadpool(_verify_key, st, token, digest)
+    else:
+        principal = await run_in_threadpool(_resolve, st, token)
     request.state.principal = principal
     _take_rate(request, st, principal.rate_key)
     return principal

@@ -356,3 +356,14 @@ TEST(GateBudget, UsesTheTokenizerFromTheOptions) {
   ASSERT_EQ(b.size(), 4u);  // two states, two layers each
   EXPECT_NE(b[0]->message.find("1000 tokens by fixed"), std::string::npos);
 }
+
+TEST(GateInput, EmptyTextIsAParseErrorNotAReadOfNoBuffer) {
+  // Regression (sanitizer replay of the fuzz corpus): zero bytes reached the fast
+  // reader as a null pointer.
+  try {
+    conjure::run_gate_text(std::string_view());
+    FAIL() << "expected a parse error";
+  } catch (const conjure::Error& e) {
+    EXPECT_EQ(e.code(), conjure::ErrorCode::kParse);
+  }
+}

@@ -7,18 +7,20 @@ bound, a real socket does not) and a raw TCP client that upgrades and never read
 from __future__ import annotations
 
 import base64
+import json
 import os
+import pathlib
 import socket
 import threading
 import time
 
 import pytest
 import uvicorn
-
-from conftest import ABBEY
 from server_helpers import TestClient, make_settings, make_tenant
 
 from conjure.server import create_app
+
+ABBEY = json.loads((pathlib.Path(__file__).resolve().parents[3] / "examples" / "drowned-abbey.json").read_text())
 
 
 def _free_port() -> int:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from conftest import ABBEY
+import json
+import pathlib
+
 from server_helpers import TestClient, make_settings, make_tenant
 
 from conjure.server import create_app
+
+ABBEY = json.loads((pathlib.Path(__file__).resolve().parents[3] / "examples" / "drowned-abbey.json").read_text())
 
 
 def test_embed_js_is_served_as_an_es_module_exporting_mount(client):

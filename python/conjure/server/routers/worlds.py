@@ -247,6 +247,8 @@ def graph_text(request: Request, key: Principal, world_id: UUID) -> tuple[str, s
     """The working graph's stored JSON text and rev, or the 304 answer when ``If-None-Match`` names the rev.
 
     With ``If-None-Match`` the rev is read first (no document), so a 304 never reads the graph.
+    Both are read transactions of microseconds with the GIL released (no Python objects
+    built but two strings), so async handlers call this on the event loop.
     """
     st = state_of(request)
     scoped = st.scoped(key)
@@ -272,18 +274,22 @@ def raw_json_response(body: bytes, rev: str) -> Response:
     responses={200: {"model": SMWorld, "headers": ETAG_HEADER}, 304: {"description": "Not modified"}, **errors(403, 404)},
     openapi_extra=IF_NONE_MATCH,
 )
-def get_world(id: UUID, request: Request, key: AnyKey) -> Response:
+async def get_world(id: UUID, request: Request, key: AnyKey) -> Response:
     if key.kind == "secret":  # the stored document as it is (it always carries its schemaVersion)
-        read = graph_text(request, key, id)
+        read = graph_text(request, key, id)  # a read of microseconds: no thread hop
         if isinstance(read, Response):
             return read
         text, rev = read
         return raw_json_response(text.encode("utf-8"), rev)
-    graph = _graph(request, key, id)
+    return await run_in_threadpool(_public_world_response, request, key, id)
+
+
+def _public_world_response(request: Request, key: Principal, world_id: UUID) -> Response:
+    """A publishable key's view: the parsed world, public fields only (builds Python objects: a worker thread)."""
+    graph = _graph(request, key, world_id)
     if not_modified(request, graph["rev"]):
         return Response(status_code=304, headers={"ETag": etag(graph["rev"])})
-    world = graph["world"] if key.kind == "secret" else public_world(graph["world"])
-    return json_response(world, 200, {"ETag": etag(graph["rev"])})
+    return json_response(public_world(graph["world"]), 200, {"ETag": etag(graph["rev"])})
 
 
 @r.patch(
