@@ -146,7 +146,7 @@ class _Planner:
         return t.strip(" ,")
 
     def unq(self, s: str) -> str:
-        """``s`` with quote placeholders put back (original case)."""
+        """``s`` with the quoted spans put back where their markers stand (original case)."""
         return re.sub(r"\s*\u27e6(\d+)\u27e7\s*", lambda m: " " + self.quotes[int(m.group(1))] + " ", s).strip()
 
     def quoted(self, s: str) -> str | None:

@@ -18,7 +18,7 @@ SV = Field(default="1.0", examples=["1.0"], description="always \"1.0\"")
 
 
 def ref(name: str) -> WithJsonSchema:
-    """A schema placeholder that the OpenAPI builder replaces with ``$ref`` to a seed schema."""
+    """A stand-in schema that the OpenAPI builder replaces with a ``$ref`` to a seed schema."""
     return WithJsonSchema({REF_MARK: name})
 
 
