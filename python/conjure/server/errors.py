@@ -139,6 +139,17 @@ def _is_json_error(exc: RequestValidationError) -> bool:
     return any(e.get("type") == "json_invalid" for e in exc.errors())
 
 
+def _gate_failure(detail: str, code: str, diagnostics: list[Any]) -> Response:
+    """A 422 in the seed's GraphValidationError shape."""
+    body = {
+        "detail": detail,
+        "code": code,
+        "diagnostics": [d.to_dict() if hasattr(d, "to_dict") else d for d in diagnostics],
+        "schemaVersion": SCHEMA_VERSION,
+    }
+    return json_response(body, 422)
+
+
 def error_response(exc: BaseException) -> Response:
     """The response for any exception a request can raise."""
     if isinstance(exc, ApiError):
@@ -148,21 +159,10 @@ def error_response(exc: BaseException) -> Response:
         log.warning("agent provider failed: %s", exc.message)
         return json_response(_body(exc.message or "the model server failed", "provider_failed"), 502)
     if isinstance(exc, GenerationError):
-        body = {
-            "detail": exc.message or "the generated world failed the kernel gate",
-            "code": "generation_failed",
-            "diagnostics": [d.to_dict() if hasattr(d, "to_dict") else d for d in exc.diagnostics],
-            "schemaVersion": SCHEMA_VERSION,
-        }
-        return json_response(body, 422)
+        return _gate_failure(exc.message or "the generated world failed the kernel gate", "generation_failed",
+                             exc.diagnostics)
     if isinstance(exc, GateError):
-        body = {
-            "detail": exc.message or "the world failed the kernel gate",
-            "code": "gate_failed",
-            "diagnostics": [d.to_dict() if hasattr(d, "to_dict") else d for d in exc.diagnostics],
-            "schemaVersion": SCHEMA_VERSION,
-        }
-        return json_response(body, 422)
+        return _gate_failure(exc.message or "the world failed the kernel gate", "gate_failed", exc.diagnostics)
     if isinstance(exc, ConjureError):
         status = next((s for cls, s in STATUS_BY_CLASS.items() if type(exc) is cls), None)
         if status is None:

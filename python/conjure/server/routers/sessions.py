@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from conjure.errors import BadInputError, NotFoundError, UnauthorizedError
 from conjure.runtime import RuntimeHub, serve_socket
-from conjure.server.deps import Principal, ServerState, _take_rate, require_secret, state_of
+from conjure.server.deps import Principal, ServerState, _bearer, _take_rate, require_secret, state_of
 from conjure.server.errors import json_response
 from conjure.server.views import errors, metered, public_world, router
 
@@ -97,16 +97,6 @@ def _session_claims(request: Request, st: ServerState, token: str | None) -> dic
         raise UnauthorizedError("this endpoint takes a session token: Authorization: Bearer st_…",
                                 code="invalid_credential")
     return st.call("verify_session_token", st.store.verify_session_token, token, _origin(request))
-
-
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise UnauthorizedError("Authorization must be 'Bearer <credential>'", code="invalid_credential")
-    return value.strip()
 
 
 async def _claims(request: Request, token: str | None = None) -> dict[str, Any]:
