@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "conjure/ops/ops.hpp"
+#include "kernel/text.hpp"
 #include "ops/internal.hpp"
 
 namespace conjure {
@@ -65,32 +66,6 @@ std::string_view transliterate(std::uint32_t cp) {
   return {};
 }
 
-// Decodes one UTF-8 code point at text[i]; advances i. Invalid bytes give
-// 0xFFFD and advance by one.
-std::uint32_t next_code_point(std::string_view text, std::size_t& i) {
-  auto b = static_cast<unsigned char>(text[i]);
-  if (b < 0x80) {
-    ++i;
-    return b;
-  }
-  std::size_t len = b >= 0xF0 && b < 0xF8 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
-  if (len == 0 || i + len > text.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  std::uint32_t cp = b & (0x7F >> len);
-  for (std::size_t k = 1; k < len; ++k) {
-    auto c = static_cast<unsigned char>(text[i + k]);
-    if ((c & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  i += len;
-  return cp;
-}
-
 }  // namespace
 
 std::string slug_from_prose(std::string_view prose) {
@@ -122,7 +97,7 @@ std::string slug_from_prose(std::string_view prose) {
 
   std::size_t i = 0;
   while (i < prose.size()) {
-    std::uint32_t cp = next_code_point(prose, i);
+    std::uint32_t cp = kernel::text::next_cp(prose, i);
     if (cp == '{') {
       end_word();
       ++slot_depth;
