@@ -13,8 +13,9 @@ ok() { printf '%s ok%s %s\n' "$c_green" "$c_off" "$*"; }
 die() { printf '%serror:%s %s\n' "$c_red" "$c_off" "$*" >&2; exit 1; }
 
 DEB_PACKAGES=(cmake ninja-build g++ ccache pkg-config nlohmann-json3-dev libgtest-dev
-              libsqlite3-dev libssl-dev libturbojpeg0-dev libsimdjson-dev)
-DEB_TEST_PACKAGES=(chromium chromium-driver)         # the browser test (slow tier)
+              libsqlite3-dev libssl-dev libturbojpeg0-dev libsimdjson-dev
+              libpq-dev)                                  # libpq-dev: the PostgreSQL store
+DEB_TEST_PACKAGES=(chromium chromium-driver haproxy) # the browser and scale-out tests (slow tier)
 DEB_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)       # scripts/fuzz
 
 ensure_debian_packages() {
@@ -70,4 +71,34 @@ build() {
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
     -DPython_EXECUTABLE="$PY" -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" "$@" >/dev/null
   cmake --build "$dir" -j "$JOBS"
+}
+
+# The services of the scale-out tests (docs/deploy.md): PostgreSQL and Redis on loopback,
+# started with the machine's own commands when they are not running.
+_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_postgres() {
+  _port_open 5432 && return 0
+  command -v pg_ctlcluster >/dev/null || die "PostgreSQL is not running on 127.0.0.1:5432 and pg_ctlcluster is missing"
+  step "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start
+}
+
+start_redis() {
+  _port_open 6379 && return 0
+  command -v redis-server >/dev/null || die "Redis is not running on 127.0.0.1:6379 and redis-server is missing"
+  step "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+}
+
+ensure_services() {
+  start_postgres
+  start_redis
+  local i
+  for i in $(seq 1 50); do
+    _port_open 5432 && _port_open 6379 && return 0
+    sleep 0.2
+  done
+  die "PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) did not come up"
 }

@@ -1,6 +1,6 @@
 """``conjure serve`` and the operator bootstrap commands.
 
-    conjure serve [--host H] [--port P] [--data-dir DIR] [--workers N]
+    conjure serve [--host H] [--port P] [--data-dir DIR] [--workers N] [--redis-url URL]
     conjure users create EMAIL [--password-stdin]
     conjure apps create --user EMAIL NAME
     conjure keys create APP_ID --type secret|publishable --mode test|live [--name NAME]
@@ -21,8 +21,14 @@ __all__ = ["add_parser"]
 
 
 def _settings(args: argparse.Namespace) -> Any:
+    import os
+
     from conjure.server.settings import Settings
 
+    # Exported, so that every worker process (which reads its settings from the environment) sees them.
+    for flag, env in (("redis_url", "CONJURE_REDIS_URL"),):
+        if getattr(args, flag, None):
+            os.environ[env] = getattr(args, flag)
     overrides: dict[str, Any] = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = args.data_dir
@@ -118,6 +124,8 @@ def add_parser(subparsers: Any) -> None:
     s.add_argument("--port", type=int, default=None, help="port (default: $CONJURE_PORT or 8000)")
     s.add_argument("--data-dir", default=None, help=data_help)
     s.add_argument("--workers", type=int, default=None, help="worker processes (default: $CONJURE_WORKERS or 1)")
+    s.add_argument("--redis-url", default=None, metavar="URL",
+                   help="Redis shared by every process of a deployment (default: $CONJURE_REDIS_URL; docs/deploy.md)")
     s.set_defaults(handler=_serve)
 
     u = subparsers.add_parser("users", help="manage users", description="Manage users of a self-hosted server.")

@@ -66,3 +66,28 @@ def plugin_policy(monkeypatch: pytest.MonkeyPatch):
     for p in plugins.registered():
         if p.name not in before:
             plugins.unregister_lint(p.name)
+
+
+# ------------------------------------------------------------------ scale-out services (tests/python/services.py)
+def _services() -> Any:
+    import importlib.util
+    import sys
+
+    name = "conjure_tests_services"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, pathlib.Path(__file__).with_name("services.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture
+def redis_service():
+    """``(url, prefix)``: the machine's Redis (started when down; a failure, never a skip) and a fresh key prefix."""
+    services = _services()
+    url = services.ensure_redis()
+    prefix = services.unique_prefix()
+    yield url, prefix
+    services.drop_prefix(url, prefix)

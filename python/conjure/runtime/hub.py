@@ -45,12 +45,15 @@ class RuntimeHub:
     Args:
         store: the server's ``conjure.Store``.
         settings: the server settings (``runtime_*``, ``session_*``).
+        coordination: the deployment's ``Coordination`` (which process holds which socket), if any.
         loop_factory: builds the native loop (tests pass smaller frames).
     """
 
-    def __init__(self, store: Any, settings: Any, loop_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(self, store: Any, settings: Any, coordination: Any = None,
+                 loop_factory: Callable[[], Any] | None = None) -> None:
         self.store = store
         self.settings = settings
+        self.coordination = coordination
         self._factory = loop_factory
         self._native: Any = None
         self._executor: ThreadPoolExecutor | None = None
@@ -134,9 +137,16 @@ class RuntimeHub:
         with self._lock:
             self._live[live.session_id] = live
 
+    def announce(self, session_id: str, ttl_seconds: float) -> None:
+        """Tells the deployment that this process holds the session's socket (call from a worker thread)."""
+        if self.coordination is not None and self.is_live(session_id):
+            self.coordination.claim_socket(session_id, ttl_seconds)
+
     def unregister(self, session_id: str) -> None:
         with self._lock:
-            self._live.pop(session_id, None)
+            gone = self._live.pop(session_id, None)
+        if gone is not None and self.coordination is not None:
+            self.coordination.release_socket_later(session_id)
 
     def live_sockets(self) -> list[LiveSocket]:
         with self._lock:
@@ -161,6 +171,25 @@ class RuntimeHub:
             live.stats = stats
         live.kill(reason)
         return live.stats
+
+    def kill_relayed(self, session_id: str, app: str, mode: str, reason: str) -> dict[str, Any] | None:
+        """:meth:`kill` when this process relays that session for that app and mode (None otherwise)."""
+        with self._lock:
+            live = self._live.get(session_id)
+        if live is None or live.app != app or live.mode != mode:
+            return None
+        return self.kill(session_id, reason)
+
+    def kill_anywhere(self, session_id: str, app: str, mode: str, reason: str) -> dict[str, Any] | None:
+        """Ends the session's socket in this process or, through the deployment's bus, in the one holding it.
+
+        Returns the socket's final stats (``seconds`` played), None when no socket was reached.
+        Call from a worker thread.
+        """
+        stats = self.kill_relayed(session_id, app, mode, reason)
+        if stats is None and not self.is_live(session_id) and self.coordination is not None:
+            stats = self.coordination.kill_remote(session_id, app, mode, reason)
+        return stats
 
     def settle(self, session_id: str, seconds: float | None, claims: dict[str, Any] | None = None) -> dict[str, Any]:
         """Settles a session in the store with the seconds played (call from a worker thread)."""

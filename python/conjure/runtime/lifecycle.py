@@ -1,7 +1,9 @@
 """The runtime's part of the server lifespan: the hub, the session reaper, restart settling.
 
 At start (with one server process) every session a previous process left live
-is settled, so a restart never leaks a slot; a reaper task then settles, every
+is settled, so a restart never leaks a slot (with several processes, one
+restarting must not settle the others' sessions: those of a process that died
+are settled by the reaper when they expire); a reaper task then settles, every
 ``session_reap_seconds``, sessions past their expiry and admitted sessions
 whose connect token was never used. At shutdown every socket of this process
 is closed (code 4003) and settles its session, the render threads stop, and
@@ -25,14 +27,18 @@ log = logging.getLogger("conjure.runtime")
 
 
 class RuntimeService:
-    def __init__(self, store: Any, settings: Any) -> None:
+    def __init__(self, store: Any, settings: Any, coordination: Any = None) -> None:
         self.settings = settings
         self.store = store
-        self.hub = RuntimeHub(store, settings)
+        self.hub = RuntimeHub(store, settings, coordination)
+        self.coordination = coordination
         self._reaper: asyncio.Task[None] | None = None
 
     @property
     def single_process(self) -> bool:
+        multi = getattr(self.settings, "multi_process", None)
+        if multi is not None:
+            return not multi
         return int(getattr(self.settings, "workers", 1)) == 1
 
     async def start(self) -> None:
@@ -44,6 +50,8 @@ class RuntimeService:
             except ConjureError as exc:
                 log.warning("runtime: could not settle sessions at start: %s", exc.message)
         await run_in_threadpool(self.hub.start)
+        if self.coordination is not None:
+            self.coordination.start(self.hub.kill_relayed)
         self._reaper = asyncio.create_task(self._reap_forever(), name="conjure-session-reaper")
 
     async def stop(self) -> None:
@@ -62,6 +70,8 @@ class RuntimeService:
             if not self.hub.live_sockets():
                 break
             await asyncio.sleep(0.02)
+        if self.coordination is not None:
+            await run_in_threadpool(self.coordination.stop)
         if self.single_process:
             try:
                 await run_in_threadpool(self.store.settle_all_active, "shutdown")

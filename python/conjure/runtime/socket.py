@@ -152,6 +152,7 @@ class _Socket:
         stats: dict[str, Any] | None = None
         reason = "normal"
         try:
+            await run_in_threadpool(self.hub.announce, sid, deadline - started)
             s = self.hub.settings
             await self.send_text(_dumps({
                 "type": "ready", "sessionId": sid, "width": s.runtime_width, "height": s.runtime_height,

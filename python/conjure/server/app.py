@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from conjure._version import __version__
 
 from conjure.server.assets import AssetStore
+from conjure.server.coordination import Coordination, missing_guarantees
 from conjure.server.deps import ServerState
 from conjure.server.errors import install_error_handlers
 from conjure.server.metrics import Metrics
@@ -137,15 +138,24 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     owns_store = store is None
     store = open_store(settings) if store is None else store
     metrics = Metrics()
-    state = ServerState(settings, store, UserTokens(store, settings.user_token_ttl_seconds), metrics)
+    coordination = Coordination(settings, on_fallback=metrics.coordination_fallbacks.inc)
+    state = ServerState(
+        settings, store, UserTokens(store, settings.user_token_ttl_seconds), metrics, limiter=coordination.limiter
+    )
 
     workers = Workers(store, settings)
     assets = AssetStore(settings.asset_path, settings.asset_max_bytes)
-    runtime = RuntimeService(store, settings)
+    runtime = RuntimeService(store, settings, coordination)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("conjure %s serving %s", __version__, settings.database_path)
+        if coordination.shared:
+            log.info("coordination: Redis shared by every process (node %s, prefix %r)",
+                     coordination.node_id, coordination.prefix)
+        elif settings.multi_process:
+            for lacking in missing_guarantees(settings):
+                log.warning("several processes without Redis (redis_url): %s", lacking)
         workers.start()
         await runtime.start()
         try:
@@ -169,6 +179,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.state.workers = workers
     app.state.assets = assets
     app.state.runtime = runtime.hub
+    app.state.coordination = coordination
     install_error_handlers(app)
     for module in (auth, apps, worlds, graph, versions, usage, webhooks, operations):
         app.include_router(module.r)

@@ -87,7 +87,9 @@ class Principal:
 class ServerState:
     """What every request shares: settings, the store, user tokens (the store's), rate limiter, metrics."""
 
-    def __init__(self, settings: Settings, store: Any, tokens: UserTokens | None, metrics: Metrics) -> None:
+    def __init__(
+        self, settings: Settings, store: Any, tokens: UserTokens | None, metrics: Metrics, limiter: Any = None
+    ) -> None:
         self.settings = settings
         self.store = store
         # User tokens are signed and checked by the store; a signer bound to
@@ -97,7 +99,10 @@ class ServerState:
         self.tokens = tokens
         self.metrics = metrics
         self.limits = settings.gate_limits()
-        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        # This process's buckets, or the deployment's in Redis (conjure.server.coordination).
+        self.limiter = limiter if limiter is not None else RateLimiter(
+            settings.rate_limit_per_second, settings.rate_limit_burst
+        )
         self.key_stamps = KeyStamps()
 
     def call(self, op: str, fn: Any, *args: Any, **kwargs: Any) -> Any:

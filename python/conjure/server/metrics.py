@@ -52,6 +52,11 @@ class Metrics:
         self.rate_limited = Counter(
             "conjure_rate_limited", "requests refused by the rate limiter", registry=self.registry
         )
+        self.coordination_fallbacks = Counter(
+            "conjure_coordination_fallbacks",
+            "requests rate-limited by this process's own buckets because Redis could not be reached",
+            registry=self.registry,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

@@ -127,6 +127,17 @@ class Settings(BaseSettings):
         "never turn on for a server reachable by others",
     )
 
+    # ------------------------------------------------------------------ scale-out (docs/deploy.md)
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis shared by every API process (redis://, rediss:// or unix://): rate-limit buckets and "
+        "the runtime's messages; never logged",
+    )
+    redis_prefix: str = Field(
+        default="conjure:", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:_.-]+$",
+        description="prefix of every Redis key and channel (one per deployment sharing a Redis)",
+    )
+
     @field_validator("webhook_retry_schedule")
     @classmethod
     def _schedule(cls, value: list[float]) -> list[float]:
@@ -134,6 +145,13 @@ class Settings(BaseSettings):
             raise ValueError("webhook_retry_schedule: 1-20 delays")
         if any(not (0 < v <= 7 * 24 * 3600) for v in value):
             raise ValueError("webhook_retry_schedule: each delay in (0, 604800] seconds")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("redis_url: a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator("agent_base_url")
@@ -189,6 +207,11 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.database if self.database is not None else self.data_dir / "conjure.db"
+
+    @property
+    def multi_process(self) -> bool:
+        """True when this process may be one of several serving the same store."""
+        return self.workers > 1 or self.redis_url is not None
 
     @property
     def asset_path(self) -> Path:

@@ -221,11 +221,10 @@ async def settle(request: Request) -> Response:
     st = state_of(request)
     hub = runtime_hub(request)
     seconds: float | None = None
-    live = next((x for x in hub.live_sockets() if x.session_id == sid), None)
-    if live is not None and live.app == claims.get("app") and live.mode == claims.get("mode"):
-        stats = await run_in_threadpool(hub.kill, sid, "killed")
-        if stats is not None:
-            seconds = float(stats["seconds"])
+    # The socket may be held by this process or, in a deployment of several, by another one.
+    stats = await run_in_threadpool(hub.kill_anywhere, sid, str(claims.get("app")), str(claims.get("mode")), "killed")
+    if stats is not None:
+        seconds = float(stats["seconds"])
     result = await run_in_threadpool(st.call, "settle_session", hub.settle, sid, seconds, claims)
     out: dict[str, Any] = {"sessionId": result.get("sessionId", sid), "status": result.get("status", "settled")}
     if result.get("secondsUsed") is not None:
