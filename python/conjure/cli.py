@@ -200,8 +200,10 @@ def _plural(n: int, word: str) -> str:
 
 
 def _console(out: TextIO) -> Console:
-    no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(file=out, no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
+    # NO_COLOR (https://no-color.org) turns every escape code off, bold and underline too.
+    if os.environ.get("NO_COLOR"):
+        return Console(file=out, color_system=None, highlight=False, soft_wrap=True, emoji=False)
+    return Console(file=out, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _print_diag(console: Console, diag: conjure.Diagnostic, world: dict[str, Any] | None) -> None:
@@ -321,7 +323,7 @@ def _version(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
 def _extensions() -> list[Any]:
     """CLI extension modules present in this installation (each has add_parser(subparsers))."""
     found = []
-    for module_name in ("conjure.store_cli", "conjure.serve_cli", "conjure.agent_cli"):
+    for module_name in ("conjure.store_cli", "conjure.serve_cli", "conjure.agent_cli", "conjure.plugin_cli"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conjure.diagnostic import Diagnostic
+
 __all__ = [
     "ConjureError",
     "BadInputError",
@@ -169,8 +171,6 @@ def _from_core(code: str, message: str, offset: int | None, diagnostics: list[An
     """Builds the exception for a core error (called by the native module)."""
     cls = CLASS_BY_CODE.get(code, InternalError)
     if cls is GateError:
-        from conjure.gate import Diagnostic
-
         diags = [Diagnostic.from_dict(d) if isinstance(d, dict) else d for d in diagnostics or []]
         return GateError(message, code=code, offset=offset, diagnostics=diags)
     return cls(message, code=code, offset=offset)

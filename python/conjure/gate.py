@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Union
 
 from conjure import _core
-from conjure.errors import GateError
+from conjure.diagnostic import Diagnostic, Severity
+from conjure.errors import BadInputError, GateError
 from conjure.world import World, WorldLike, world_arg
 
 __all__ = [
     "Diagnostic",
+    "Severity",
     "ValidationResult",
     "OpsResult",
     "validate",
@@ -21,46 +23,7 @@ __all__ = [
     "lint_catalogue",
 ]
 
-Severity = Literal["error", "warning", "info"]
 PluginsArg = Union[bool, None, Sequence[Any]]
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    """One finding of the gate.
-
-    Attributes:
-        lint: the lint id (``"dangling-ref"``, ``"negation"``, ``"plugin.prose.opening"``, ...).
-        severity: ``"error"`` (blocks the write), ``"warning"`` or ``"info"``.
-        path: where, human readable: ``state[cellar].base``, ``event[Open door].to``.
-        message: what is wrong and how to fix it.
-        loc: structured location, or None: ``{field, start, end, match}`` for prose
-            lints, ``{field, template, slot, fill}`` for slot lints.
-    """
-
-    lint: str
-    severity: Severity
-    path: str
-    message: str
-    loc: dict[str, Any] | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Diagnostic:
-        """A Diagnostic from the gate's dict form."""
-        return cls(
-            lint=data["lint"],
-            severity=data["severity"],
-            path=data["path"],
-            message=data["message"],
-            loc=data.get("loc"),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The gate's dict form (``loc`` omitted when None)."""
-        out: dict[str, Any] = {"lint": self.lint, "severity": self.severity, "path": self.path, "message": self.message}
-        if self.loc is not None:
-            out["loc"] = self.loc
-        return out
 
 
 @dataclass(frozen=True)
@@ -178,7 +141,12 @@ def apply_ops(
         BadInputError: a malformed batch (empty, not a list, an unknown op, a missing field).
     """
     if not isinstance(ops, (str, bytes, bytearray, list, tuple)):
-        ops = list(ops)
+        try:
+            ops = list(ops)
+        except TypeError:
+            raise BadInputError(
+                f"ops: a list of op objects (or its JSON text), not {type(ops).__name__}", code="bad_input"
+            ) from None
     edited, apply_errors = _core.apply_ops(world_arg(world), ops, limits)
     result = _core.gate(edited, limits, _plugins(plugins))
     return OpsResult(

@@ -12,12 +12,42 @@ Every command reads the same settings as the server (``CONJURE_*``,
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "SERVER_EXTRA_HINT"]
+
+EXIT_UNUSABLE = 2
+# What the ``[server]`` extra brings; a command needing one of them says how to install it.
+_SERVER_MODULES = frozenset({"fastapi", "starlette", "uvicorn", "pydantic", "pydantic_settings", "prometheus_client"})
+SERVER_EXTRA_HINT = "pip install 'conjure-worlds[server]'"
+
+Handler = Callable[[argparse.Namespace, TextIO, Any], int]
+
+
+def _needs_server(handler: Handler) -> Handler:
+    """Runs a handler that imports the server; without the ``[server]`` extra it says what to
+    install (on stderr) and returns 2 instead of a ``ModuleNotFoundError`` traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
+        try:
+            return handler(args, out, stdin)
+        except ModuleNotFoundError as exc:
+            missing = (exc.name or "").split(".")[0]
+            if missing not in _SERVER_MODULES:
+                raise
+            sys.stderr.write(
+                f"error: `conjure {args.command}` needs the server, which is not installed "
+                f"(no module {missing!r}).\nInstall it with: {SERVER_EXTRA_HINT}\n"
+            )
+            return EXIT_UNUSABLE
+
+    return run
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -56,10 +86,18 @@ def _store(args: argparse.Namespace) -> Any:
 def _users_create(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
     from conjure.errors import ConjureError
 
+    stream = stdin or sys.stdin
     if args.password_stdin:
-        password = (stdin or sys.stdin).readline().rstrip("\n")
+        password = stream.readline().rstrip("\n")
+    elif not (hasattr(stream, "isatty") and stream.isatty()):
+        sys.stderr.write("error: no terminal to prompt for the password on; pipe it with --password-stdin\n")
+        return EXIT_UNUSABLE
     else:
-        password = getpass.getpass("password (at least 10 characters): ")
+        try:
+            password = getpass.getpass("password (at least 10 characters): ")
+        except (EOFError, KeyboardInterrupt):
+            sys.stderr.write("\nerror: no password given\n")
+            return EXIT_UNUSABLE
     try:
         with _store(args) as store:
             user = store.create_user(args.email, password)
@@ -110,8 +148,9 @@ def _keys_create(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
     except ConjureError as exc:
         out.write(f"error: {exc}\n")
         return 1
-    out.write(json.dumps({k: v for k, v in minted.items() if k != "key"}, indent=2) + "\n")
-    out.write(f"key (shown once, store it now): {minted['key']}\n")
+    # stdout is one JSON document (the plaintext in "key"); the advice goes to stderr.
+    out.write(json.dumps(minted, indent=2) + "\n")
+    sys.stderr.write("the key is shown once: store it now\n")
     return 0
 
 
@@ -126,7 +165,7 @@ def add_parser(subparsers: Any) -> None:
     s.add_argument("--workers", type=int, default=None, help="worker processes (default: $CONJURE_WORKERS or 1)")
     s.add_argument("--redis-url", default=None, metavar="URL",
                    help="Redis shared by every process of a deployment (default: $CONJURE_REDIS_URL; docs/deploy.md)")
-    s.set_defaults(handler=_serve)
+    s.set_defaults(handler=_needs_server(_serve))
 
     u = subparsers.add_parser("users", help="manage users", description="Manage users of a self-hosted server.")
     usub = u.add_subparsers(dest="users_command", metavar="COMMAND", required=True)
@@ -134,7 +173,7 @@ def add_parser(subparsers: Any) -> None:
     uc.add_argument("email", metavar="EMAIL")
     uc.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     uc.add_argument("--data-dir", default=None, help=data_help)
-    uc.set_defaults(handler=_users_create)
+    uc.set_defaults(handler=_needs_server(_users_create))
 
     a = subparsers.add_parser("apps", help="manage apps", description="Manage apps (tenants).")
     asub = a.add_subparsers(dest="apps_command", metavar="COMMAND", required=True)
@@ -142,7 +181,7 @@ def add_parser(subparsers: Any) -> None:
     ac.add_argument("name", metavar="NAME")
     ac.add_argument("--user", required=True, help="the owner: an email or a user id")
     ac.add_argument("--data-dir", default=None, help=data_help)
-    ac.set_defaults(handler=_apps_create)
+    ac.set_defaults(handler=_needs_server(_apps_create))
 
     k = subparsers.add_parser("keys", help="manage API keys", description="Manage API keys.")
     ksub = k.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
@@ -152,4 +191,4 @@ def add_parser(subparsers: Any) -> None:
     kc.add_argument("--mode", choices=("test", "live"), default="test")
     kc.add_argument("--name", default=None)
     kc.add_argument("--data-dir", default=None, help=data_help)
-    kc.set_defaults(handler=_keys_create)
+    kc.set_defaults(handler=_needs_server(_keys_create))

@@ -12,8 +12,35 @@ __all__ = ["add_parser"]
 DEFAULT_PATH_ENV = "CONJURE_STORE_PATH"
 
 
-def _default_path() -> str:
-    return os.environ.get(DEFAULT_PATH_ENV, "conjure.db")
+def default_path() -> str:
+    """The store the server uses: ``$CONJURE_STORE_PATH``, else the server settings' database
+    (``CONJURE_DATABASE``, ``CONJURE_DATA_DIR``, ``CONJURE_CONFIG``; ``.conjure-data/conjure.db``
+    by default). Without the server extra the same variables are read directly."""
+    explicit = os.environ.get(DEFAULT_PATH_ENV)
+    if explicit:
+        return explicit
+    try:
+        from conjure.server.settings import Settings
+    except ModuleNotFoundError:
+        database = os.environ.get("CONJURE_DATABASE")
+        if database:
+            return database
+        return os.path.join(os.environ.get("CONJURE_DATA_DIR") or ".conjure-data", "conjure.db")
+    return str(Settings().database_path)
+
+
+def _resolve(args: argparse.Namespace, out: TextIO) -> bool:
+    """Fills in ``--store``; False (with the reason written) when there is no store there."""
+    if args.store is None:
+        try:
+            args.store = default_path()
+        except ValueError as exc:  # invalid CONJURE_* settings
+            out.write(f"error: invalid settings: {exc}\n")
+            return False
+    if not os.path.exists(args.store):
+        out.write(f"error: no store at {args.store}\n")
+        return False
+    return True
 
 
 def _open(path: str, read_only: bool) -> Any:
@@ -25,8 +52,7 @@ def _open(path: str, read_only: bool) -> Any:
 def _check(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
     from conjure.errors import ConjureError
 
-    if not os.path.exists(args.store):
-        out.write(f"error: no store at {args.store}\n")
+    if not _resolve(args, out):
         return 1
     try:
         with _open(args.store, read_only=True) as store:
@@ -52,8 +78,7 @@ def _check(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
 def _backup(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
     from conjure.errors import ConjureError
 
-    if not os.path.exists(args.store):
-        out.write(f"error: no store at {args.store}\n")
+    if not _resolve(args, out):
         return 1
     if os.path.exists(args.path) and not args.force:
         out.write(f"error: {args.path} exists (use --force to overwrite)\n")
@@ -72,7 +97,7 @@ def add_parser(subparsers: Any) -> None:
     """Adds ``store check`` and ``store backup PATH`` to the ``conjure`` command."""
     p = subparsers.add_parser("store", help="check or back up a store", description="check or back up a store")
     sub = p.add_subparsers(dest="store_command", metavar="COMMAND", required=True)
-    store_help = f"the store file (default: ${DEFAULT_PATH_ENV} or conjure.db)"
+    store_help = f"the store file (default: ${DEFAULT_PATH_ENV}, else the server's <data_dir>/conjure.db)"
 
     c = sub.add_parser(
         "check",
@@ -80,7 +105,7 @@ def add_parser(subparsers: Any) -> None:
         description="Runs PRAGMA integrity_check and foreign_key_check and checks that every "
         "version's content blobs exist; counts unreferenced blobs. Exit 0 when clean, 1 otherwise.",
     )
-    c.add_argument("--store", default=_default_path(), help=store_help)
+    c.add_argument("--store", default=None, help=store_help)
     c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.set_defaults(handler=_check)
 
@@ -90,6 +115,6 @@ def add_parser(subparsers: Any) -> None:
         description="Copies the store to PATH with SQLite's online backup API; the server may keep running.",
     )
     b.add_argument("path", metavar="PATH", help="the backup file to write")
-    b.add_argument("--store", default=_default_path(), help=store_help)
+    b.add_argument("--store", default=None, help=store_help)
     b.add_argument("--force", action="store_true", help="overwrite PATH when it exists")
     b.set_defaults(handler=_backup)

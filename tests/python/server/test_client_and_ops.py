@@ -204,8 +204,9 @@ def test_cli_bootstrap_creates_user_app_and_prints_key_once(tmp_path, monkeypatc
     app_id = json.loads(text)["id"]
     code, text = run("keys", "create", app_id, "--type", "secret", "--mode", "test")
     assert code == 0
-    key = text.rsplit(": ", 1)[1].strip()
-    assert key.startswith("sk_test_") and text.count(key) == 1
+    minted = json.loads(text)  # stdout is one JSON document; the "shown once" advice is on stderr
+    key = minted["key"]
+    assert key.startswith("sk_test_") and text.count(key) == 1 and minted["appId"] == app_id
     with TestClient(create_app(make_settings(tmp_path)), raise_server_exceptions=False) as client:
         assert client.get("/v1/worlds", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     assert run("users", "create", "ops@example.com", "--password-stdin", stdin=io.StringIO(PASSWORD + "\n"))[0] == 1
