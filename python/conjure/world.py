@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterable
 from typing import Any, Union
 
 from conjure import _core
-from conjure._svg import world_svg
+from conjure._graph import world_svg
+from conjure.diagnostic import Diagnostic
 from conjure.errors import BadInputError
 
 __all__ = ["World", "WorldLike"]
@@ -105,9 +107,22 @@ class World:
     def __repr__(self) -> str:
         return f"World(name={self.name!r}, states={len(self.states)}, events={len(self.events)})"
 
+    def to_svg(self, diagnostics: Iterable[Diagnostic] | None = None) -> str:
+        """The world's graph as an SVG element (what a notebook shows for a World).
+
+        States are laid out in layers down from the entrance by igraph's layered layout;
+        each transition has its own label (hotkey and name), so both directions of a
+        two-way edge stay legible; endings are coloured, locked events (``requires``)
+        dashed, and ``diagnostics`` outlined on their state or event: by default the
+        built-in gate's findings, pass ``conjure.lint(world)`` to include plugins'.
+        """
+        if diagnostics is None:
+            diagnostics = [Diagnostic.from_dict(d) for d in _core.gate(self._data, None, []).diagnostics]
+        return world_svg(self._data, diagnostics)
+
     def _repr_html_(self) -> str:
         """The world's graph as inline SVG for notebooks."""
-        return world_svg(self._data)
+        return self.to_svg()
 
 
 WorldLike = Union[World, dict, str, bytes]

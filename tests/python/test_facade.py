@@ -275,7 +275,7 @@ def test_repr_html_draws_every_state_as_svg(abbey_path):
     for sid in world.states:
         assert f'data-state="{sid}"' in html
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
-    assert "#d9f2d9" in html and "#f6d5d5" in html  # win and lose endings coloured
+    assert "ending-win" in html and "ending-lose" in html  # win and lose endings marked
 
 
 def test_repr_html_escapes_text(world_dict):
