@@ -12,6 +12,10 @@ function trimSlash(url) {
   return (url || "").replace(/\/+$/, "");
 }
 var Player = class {
+  /**
+   * @param {HTMLElement} element the canvas is added to it
+   * @param {MountOptions} options
+   */
   constructor(element, options) {
     if (!element || typeof element.appendChild !== "function")
       throw new TypeError("mount: an element is required");
@@ -60,21 +64,35 @@ var Player = class {
     this._connect().catch((err) => this._fail("connect_failed", err));
   }
   // ---- public API ---------------------------------------------------------
+  /**
+   * Calls `callback` on each message of that kind; returns a function that unsubscribes.
+   * @template {keyof PlayerEvents} K
+   * @param {K} name
+   * @param {(value: PlayerEvents[K]) => void} callback
+   * @returns {() => void}
+   */
   on(name, callback) {
     if (!this.handlers.has(name))
       this.handlers.set(name, /* @__PURE__ */ new Set());
     this.handlers.get(name).add(callback);
     return () => this.handlers.get(name).delete(callback);
   }
+  /** Fires a listed event by name. @param {string} eventName */
   fire(eventName) {
     this._send({ type: "fire", event: String(eventName) });
   }
+  /** Presses a hotkey (`"E"`, or a digit to pick a listed event). @param {string} key */
   key(key) {
     this._send({ type: "key", key: String(key) });
   }
+  /** Holds movement keys (`"WA"`; `""` stands still). @param {string} keys */
   move(keys) {
     this._send({ type: "move", keys: String(keys || "") });
   }
+  /**
+   * Closes the socket, settles the session and removes the canvas.
+   * @returns {Promise<void>}
+   */
   async destroy() {
     if (this.destroyed)
       return;

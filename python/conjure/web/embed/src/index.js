@@ -18,6 +18,47 @@
 // newest first: a frame that arrives while one is decoding replaces the one
 // waiting. WASD hold movement; digits 1-9 and the listed hotkeys fire events.
 
+/**
+ * A session token as the app's server returns it (POST /v1/sessions with its secret key).
+ * @typedef {object} SessionToken
+ * @property {string} token an `st_…` session token
+ * @property {string} [expiresAt] ISO 8601; the player fetches a new one a minute before
+ */
+
+/**
+ * @typedef {object} MountOptions
+ * @property {string} [baseUrl] the conjure server (default: this page's origin)
+ * @property {string} [token] a fixed `st_…` token (one session, no refresh)
+ * @property {() => Promise<SessionToken | string>} [getToken] mints a token on the app's server
+ * @property {EventTarget} [keyTarget] where key presses are read (default: window)
+ * @property {boolean} [keys] false: no keyboard handling (drive it with fire/key/move)
+ */
+
+/** @typedef {{name: string, hotkey?: string, index: number, kind: "transition" | "override" | "terminal"}} ListedEvent */
+/** @typedef {{type: "ready", sessionId: string, width: number, height: number, fps: number, world: string, expiresAt: string}} ReadyMessage */
+/** @typedef {{type: "state", state: string, events: ListedEvent[], flags: string[], moving: boolean, override: string | null, time: number}} StateMessage */
+/** @typedef {{type: "fired", event: string, kind: string, from: string, state: string, automatic: boolean, duration?: number, granted?: string[]}} FiredMessage */
+/** @typedef {{type: "ending", kind: "win" | "lose", title: string, subtitle?: string}} EndingMessage */
+/** @typedef {{type: "usage", secondsUsed: number, secondsLimit: number, framesSent: number, framesDropped: number, eventsDropped: number}} UsageMessage */
+/** @typedef {{type?: "error", code: string, message: string, reason?: string}} ErrorMessage */
+/** @typedef {{count: number, width: number, height: number}} FrameInfo */
+/** @typedef {{code: number, reason: string, sessionId: string}} CloseInfo */
+
+/**
+ * What each `player.on(name, callback)` callback receives.
+ * @typedef {object} PlayerEvents
+ * @property {ReadyMessage} ready
+ * @property {StateMessage} state
+ * @property {FiredMessage} fired
+ * @property {EndingMessage} ending
+ * @property {UsageMessage} usage
+ * @property {ErrorMessage} error
+ * @property {{type: "pong"}} pong
+ * @property {FrameInfo} frame
+ * @property {CloseInfo} close
+ * @property {{expiresAt: string}} token
+ */
+
 const MOVE_KEYS = new Set(["W", "A", "S", "D"]);
 const REFRESH_MARGIN_MS = 60_000;
 
@@ -32,6 +73,10 @@ function trimSlash(url) {
 }
 
 class Player {
+  /**
+   * @param {HTMLElement} element the canvas is added to it
+   * @param {MountOptions} options
+   */
   constructor(element, options) {
     if (!element || typeof element.appendChild !== "function") throw new TypeError("mount: an element is required");
     if (!options || (!options.token && typeof options.getToken !== "function")) {
@@ -41,8 +86,11 @@ class Player {
     this.options = options;
     this.baseUrl = trimSlash(options.baseUrl || (typeof location !== "undefined" ? location.origin : ""));
     this.handlers = new Map();
+    /** @type {StateMessage | null} the latest state */
     this.state = null;
+    /** @type {EndingMessage | null} the ending, once reached */
     this.ending = null;
+    /** @type {string | null} */
     this.sessionId = null;
     this.frames = 0;
     this.framesSkipped = 0;
@@ -82,24 +130,38 @@ class Player {
   }
 
   // ---- public API ---------------------------------------------------------
+  /**
+   * Calls `callback` on each message of that kind; returns a function that unsubscribes.
+   * @template {keyof PlayerEvents} K
+   * @param {K} name
+   * @param {(value: PlayerEvents[K]) => void} callback
+   * @returns {() => void}
+   */
   on(name, callback) {
     if (!this.handlers.has(name)) this.handlers.set(name, new Set());
     this.handlers.get(name).add(callback);
     return () => this.handlers.get(name).delete(callback);
   }
 
+  /** Fires a listed event by name. @param {string} eventName */
   fire(eventName) {
     this._send({ type: "fire", event: String(eventName) });
   }
 
+  /** Presses a hotkey (`"E"`, or a digit to pick a listed event). @param {string} key */
   key(key) {
     this._send({ type: "key", key: String(key) });
   }
 
+  /** Holds movement keys (`"WA"`; `""` stands still). @param {string} keys */
   move(keys) {
     this._send({ type: "move", keys: String(keys || "") });
   }
 
+  /**
+   * Closes the socket, settles the session and removes the canvas.
+   * @returns {Promise<void>}
+   */
   async destroy() {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -321,6 +383,12 @@ class Player {
   }
 }
 
+/**
+ * Plays a conjure world inside `element`.
+ * @param {HTMLElement} element
+ * @param {MountOptions} options `token` or `getToken` is required
+ * @returns {Player}
+ */
 export function mount(element, options) {
   return new Player(element, options);
 }
