@@ -98,6 +98,10 @@ class Applier {
         add_variant(op);
       } else if (kind == "remove_variant") {
         remove_variant(op);
+      } else if (kind == "set_slot") {
+        set_slot(op);
+      } else if (kind == "remove_slot") {
+        remove_slot(op);
       }
     } catch (const Skip& s) {
       errors.push_back({index, s.code, "op " + std::to_string(index) + " (" + label_ + "): " + s.why});
@@ -442,6 +446,35 @@ class Applier {
     }
     throw Skip{ErrorCode::kNotFound,
                "state " + shown_id(id) + " has no variant labelled " + in_quotes(label)};
+  }
+
+  // ---- slots ----
+  Json& slots(bool create) {
+    if (!scene_ok_) throw Skip{ErrorCode::kBadInput, "the world's scene is not an object"};
+    Json& scene = world_["scene"];
+    auto it = scene.find("slots");
+    if (it == scene.end()) {
+      if (!create) throw Skip{ErrorCode::kNotFound, "the world has no slots"};
+      return scene["slots"] = Json::object();
+    }
+    if (!it->is_object()) throw Skip{ErrorCode::kBadInput, "the world's scene.slots is not an object"};
+    return *it;
+  }
+
+  void set_slot(const Json& op) {
+    const std::string name = op["name"].get<std::string>();
+    label_ += " " + shown_id(name);
+    if (name.empty()) throw Skip{ErrorCode::kBadInput, "a slot name cannot be empty"};
+    slots(true)[name] = op["value"];
+  }
+
+  void remove_slot(const Json& op) {
+    const std::string name = op["name"].get<std::string>();
+    label_ += " " + shown_id(name);
+    Json& all = slots(false);
+    auto it = all.find(name);
+    if (it == all.end()) throw Skip{ErrorCode::kNotFound, "no slot " + shown_id(name)};
+    all.erase(it);
   }
 
   Json world_;

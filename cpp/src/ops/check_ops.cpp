@@ -39,6 +39,8 @@ const std::vector<OpSpec>& op_specs() {
       {"set_entrance", {{"state", Type::kString, true}, {"image", Type::kImage, false}}},
       {"add_variant", {{"state", Type::kString, true}, {"label", Type::kString, false}}},
       {"remove_variant", {{"state", Type::kString, true}, {"label", Type::kString, true}}},
+      {"set_slot", {{"name", Type::kString, true}, {"value", Type::kString, true}}},
+      {"remove_slot", {{"name", Type::kString, true}}},
   };
   return specs;
 }
@@ -120,7 +122,7 @@ void check_ops(const Json& ops) {
     if (name == op.end()) {
       report(at + ".op: missing (expected one of add_state, update_state, delete_state, "
                   "add_event, update_event, delete_event, set_entrance, add_variant, "
-                  "remove_variant)");
+                  "remove_variant, set_slot, remove_slot)");
       continue;
     }
     const OpSpec* spec = nullptr;
@@ -134,7 +136,8 @@ void check_ops(const Json& ops) {
       if (shown.size() > 80) shown = ops_detail::utf8_prefix(shown, 77) + "...";
       report(at + ".op: unknown op " + shown +
              " (expected one of add_state, update_state, delete_state, add_event, "
-             "update_event, delete_event, set_entrance, add_variant, remove_variant)");
+             "update_event, delete_event, set_entrance, add_variant, remove_variant, "
+             "set_slot, remove_slot)");
       continue;
     }
     for (const Field& f : spec->fields) {

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conjure import _core
+from conjure.agent.rules import meaning
 from conjure.agent.providers import EditRequest, OfflineProvider, Proposal, Provider, ProviderError
 from conjure.agent.scene import display
 from conjure.errors import ConjureError
-from conjure.gate import Diagnostic, OpsResult, apply_ops, diff, validate
+from conjure.gate import Diagnostic, apply_ops, diff, validate
 from conjure.world import World, WorldLike
 
 __all__ = ["EditOutcome", "edit", "summarize"]
@@ -30,6 +31,8 @@ class EditOutcome:
         changed: True when the world differs from the input.
         clarification: True when ``reply`` is a question and nothing changed.
         attempts: how many times the provider was asked.
+        understanding: how the instruction was read: ``"encoder"`` (the offline rules with the
+            sentence encoder), ``"lexical"`` (the offline rules without it) or ``"model"``.
     """
 
     world: World | None
@@ -39,6 +42,7 @@ class EditOutcome:
     changed: bool = False
     clarification: bool = False
     attempts: int = 0
+    understanding: str = ""
 
     @property
     def ok(self) -> bool:
@@ -54,22 +58,14 @@ def _as_world(world: WorldLike) -> World:
     return World.from_json(world)
 
 
-def _apply_slots(data: dict[str, Any], slots: dict[str, Any] | None) -> dict[str, Any]:
-    if not slots:
-        return data
-    out = copy.deepcopy(data)
-    scene = out.setdefault("scene", {})
-    if not isinstance(scene, dict):
-        return out
-    current = scene.get("slots")
-    if not isinstance(current, dict):
-        current = {}
-    for name, value in slots.items():
+def slot_ops(slots: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A merge patch for ``scene.slots`` as ops: ``set_slot`` per value, ``remove_slot`` per null."""
+    out: list[dict[str, Any]] = []
+    for name, value in (slots or {}).items():
         if value is None:
-            current.pop(name, None)
+            out.append({"op": "remove_slot", "name": name})
         else:
-            current[name] = value
-    scene["slots"] = current
+            out.append({"op": "set_slot", "name": name, "value": value})
     return out
 
 
@@ -104,19 +100,33 @@ def edit(
         verified_objects: grounding hints passed to the provider.
         max_attempts: how many proposals to try before giving up (at least 1).
     """
+    outcome = _edit(world, instruction, provider=provider, verified_objects=verified_objects, max_attempts=max_attempts)
+    how = meaning.path() if provider is None or isinstance(provider, OfflineProvider) else "model"
+    return replace(outcome, understanding=how)
+
+
+def _edit(
+    world: WorldLike,
+    instruction: str,
+    *,
+    provider: Provider | None,
+    verified_objects: list[dict[str, Any]] | None,
+    max_attempts: int,
+) -> EditOutcome:
     before = _as_world(world)
     provider = provider or OfflineProvider()
     attempts = max(1, int(max_attempts))
     text = instruction if isinstance(instruction, str) else ""
     verified = [o for o in (verified_objects or []) if isinstance(o, dict)]
-    before_data = before.to_dict()
+    trusted = isinstance(provider, OfflineProvider)  # reads the world, never changes it
+    before_data = before._data if trusted else before.to_dict()
     feedback: list[dict[str, Any]] | None = None
     previous: list[dict[str, Any]] | None = None
     last_diagnostics: list[Diagnostic] = []
     last_problem = ""
     for attempt in range(1, attempts + 1):
         request = EditRequest(
-            world=copy.deepcopy(before_data),
+            world=before_data if trusted else copy.deepcopy(before_data),
             instruction=text,
             verified_objects=copy.deepcopy(verified),
             diagnostics=feedback,
@@ -138,17 +148,12 @@ def edit(
                 clarification=True,
                 attempts=attempt,
             )
-        ops = list(proposal.ops)
+        ops = slot_ops(proposal.slots) + list(proposal.ops)
         try:
-            base = _apply_slots(before_data, proposal.slots)
-            if ops:
-                _core.check_ops(ops)
-                result = apply_ops(base, ops)
-            elif proposal.slots:
-                checked = validate(base)
-                result = OpsResult(world=World.from_dict(base), apply_errors=[], diagnostics=checked.diagnostics, ok=checked.ok)
-            else:
+            if not ops:
                 raise ConjureError("the proposal holds no ops", code="bad_input")
+            _core.check_ops(ops)
+            result = apply_ops(before_data, ops)
         except ConjureError as exc:
             feedback = [{"lint": "ops", "severity": "error", "path": "ops", "message": exc.message or str(exc)}]
             previous = ops
@@ -289,13 +294,21 @@ def _event_change(name: str, fields: list[str], e: dict[str, Any], old: dict[str
     return "; ".join(bits)
 
 
+def _read(w: World) -> tuple[dict[str, Any], list[Any]]:
+    """A world's states and events without copying them (summarize only reads)."""
+    scene = w._data.get("scene")
+    states = scene.get("states") if isinstance(scene, dict) else None
+    events = scene.get("events") if isinstance(scene, dict) else None
+    return (states if isinstance(states, dict) else {}), (events if isinstance(events, list) else [])
+
+
 def summarize(changes: dict[str, Any], before: WorldLike, after: WorldLike) -> str:
     """A friendly sentence of what changed, from :func:`conjure.diff` of ``before`` and ``after``."""
     b = _as_world(before)
     a = _as_world(after)
-    b_states, a_states = b.states, a.states
-    b_events = {e.get("name"): e for e in b.events}
-    a_events = {e.get("name"): e for e in a.events}
+    (b_states, b_list), (a_states, a_list) = _read(b), _read(a)
+    b_events = {e.get("name"): e for e in b_list}
+    a_events = {e.get("name"): e for e in a_list}
     parts: list[str] = []
     st = changes.get("states") or {}
     ev = changes.get("events") or {}
@@ -340,7 +353,7 @@ def summarize(changes: dict[str, Any], before: WorldLike, after: WorldLike) -> s
     for old, new in renamed_events.items():
         if not renamed:
             parts.append(f"renamed {_quote(old)} to {_quote(new)}")
-    order = {e.get("name"): i for i, e in enumerate(a.events)}
+    order = {e.get("name"): i for i, e in enumerate(a_list)}
     for name in sorted(ev.get("added") or [], key=lambda n: order.get(n, 0)):
         if name in renamed_events.values():
             continue

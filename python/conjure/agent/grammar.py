@@ -586,8 +586,18 @@ class _Planner:
         clause = self.unq(clause).strip(" ,")
         if not clause:
             raise Clarify(f"What happens after {after:g} seconds in the {display(src)}?")
+        lethal = is_lethal(clause) or re.search(r"\b(?:knocks?|sweeps?|throws?|pulls?|drags?|crushe?s?)\s+(?:you|the player|them)\b", clause)
+        if lethal:
+            from conjure.agent.rules.link import stems
+
+            words = set(stems(clause))
+            for sid, st in self.sc.states.items():
+                end = st.get("ending")
+                if isinstance(end, dict) and end.get("kind") == "lose" and words & set(stems(display(sid) + " " + str(end.get("title", "")))):
+                    self.transition(src, sid, _cap(clause), timing={"after": after})
+                    return True
         # "... to/into the flooded hall": a timed transition
-        tm = re.match(r"^(?P<what>.*?)\s*\b(?:to|into|toward|towards|onto)\s+(?P<target>.+)$", clause, re.I)
+        tm = None if lethal else re.match(r"^(?P<what>.*?)\s*\b(?:to|into|toward|towards|onto)\s+(?P<target>.+)$", clause, re.I)
         if tm and tm.group("target").strip():
             target_phrase = tm.group("target").strip()
             try:
@@ -610,7 +620,7 @@ class _Planner:
         prose = sanitize(clause)
         if not prose:
             raise Clarify(f"What can be seen happening after {after:g} seconds in the {display(src)}?")
-        if is_lethal(prose):
+        if lethal or is_lethal(prose):
             # a lethal moment ends the run: a timed transition to a lose ending
             bare = _SUBJECT.sub("", clause)
             ws = bare.split()

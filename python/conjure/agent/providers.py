@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from conjure import _core
-from conjure.agent.grammar import plan_edit
+from conjure.agent.rules import plan as plan_edit
 from conjure.errors import ConjureError
 from conjure.netguard import DestinationRefused, Resolver, check_host, resolve_host
 

@@ -219,10 +219,21 @@ class RemoveVariantOp(_OpBase):
     label: str
 
 
+class SetSlotOp(_OpBase):
+    op: Literal["set_slot"]
+    name: str
+    value: str
+
+
+class RemoveSlotOp(_OpBase):
+    op: Literal["remove_slot"]
+    name: str
+
+
 class GraphOp(RootModel[Annotated[
     Union[
         AddStateOp, UpdateStateOp, DeleteStateOp, AddEventOp, UpdateEventOp, DeleteEventOp,
-        SetEntranceOp, AddVariantOp, RemoveVariantOp,
+        SetEntranceOp, AddVariantOp, RemoveVariantOp, SetSlotOp, RemoveSlotOp,
     ],
     Field(discriminator="op"),
 ]]):

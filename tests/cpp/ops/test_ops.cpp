@@ -153,7 +153,7 @@ TEST(ApplyOps, ChecksTheBatchBeforeApplyingAnything) {
     EXPECT_STREQ(e.what(),
                  "ops[1].op: unknown op \"nope\" (expected one of add_state, update_state, "
                  "delete_state, add_event, update_event, delete_event, set_entrance, add_variant, "
-                 "remove_variant)");
+                 "remove_variant, set_slot, remove_slot)");
   }
 }
 

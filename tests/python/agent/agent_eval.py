@@ -140,6 +140,8 @@ def _words(text: str) -> list[str]:
 def _sing(w: str) -> str:
     if len(w) > 3 and w.endswith("ies"):
         return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("ches", "shes", "xes", "sses")):
+        return w[:-2]
     if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
         return w[:-1]
     return w
@@ -159,6 +161,7 @@ def _id_has_head(sid: str, heads: list[str]) -> bool:
 
 def _flag_matches(flag: str, alts: list[str]) -> bool:
     toks = {_sing(t) for t in _words(flag)}
+    alts = [x for a in alts for x in a.split("|")]
     for a in alts:
         aw = [_sing(t) for t in _words(a)]
         if aw and all(t in toks for t in aw):

@@ -314,10 +314,6 @@ class _Watched:
             raise
 
 
-def _slots(world: dict[str, Any]) -> Any:
-    return _scene(world).get("slots")
-
-
 @r.post(
     "/v1/worlds/{id}/edit",
     summary="Edit the graph from natural language",
@@ -360,7 +356,7 @@ def edit_world(id: UUID, body: EditWorldRequest, request: Request, key: Secret) 
             raise GateError(outcome.reply, diagnostics=outcome.diagnostics)
         if outcome.changed:
             after = outcome.world.to_dict()
-            if _slots(after) != _slots(before) or not outcome.ops:
+            if not outcome.ops:
                 result = st.call("put_world", scoped.put_world, str(id), after, rev)
             else:
                 result = st.call("apply_ops", scoped.apply_ops, str(id), outcome.ops, rev)
