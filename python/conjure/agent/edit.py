@@ -8,7 +8,7 @@ from typing import Any
 
 from conjure import _core
 from conjure.agent.rules import meaning
-from conjure.agent.providers import EditRequest, OfflineProvider, Proposal, Provider, ProviderError
+from conjure.agent.providers import EditRequest, OfflineProvider, Proposal, Provider, ProviderError, UnusableAnswer
 from conjure.agent.scene import display
 from conjure.errors import ConjureError
 from conjure.gate import Diagnostic, apply_ops, diff, validate
@@ -124,6 +124,7 @@ def _edit(
     previous: list[dict[str, Any]] | None = None
     last_diagnostics: list[Diagnostic] = []
     last_problem = ""
+    unusable: str | None = None
     for attempt in range(1, attempts + 1):
         request = EditRequest(
             world=before_data if trusted else copy.deepcopy(before_data),
@@ -134,6 +135,11 @@ def _edit(
         )
         try:
             proposal = provider.propose(request)
+        except UnusableAnswer as exc:
+            feedback = [{"lint": "answer", "severity": "error", "path": "answer", "message": exc.message or str(exc)}]
+            previous = []
+            unusable = exc.message or str(exc)
+            continue
         except ProviderError as exc:
             return _failed(f"I couldn\u2019t work that out: {exc.message or exc}. Nothing was changed.", [], attempt)
         if not isinstance(proposal, Proposal):
@@ -148,6 +154,7 @@ def _edit(
                 clarification=True,
                 attempts=attempt,
             )
+        unusable = None
         ops = slot_ops(proposal.slots) + list(proposal.ops)
         try:
             if not ops:
@@ -177,6 +184,18 @@ def _edit(
         last_diagnostics = [d for d in result.diagnostics if d.severity == "error"]
         first = feedback[0] if feedback else {"message": "the result was refused"}
         last_problem = str(first.get("message", ""))
+    if unusable is not None:
+        # the model kept answering with something that is neither ops nor a question: ask
+        return EditOutcome(
+            world=before,
+            ops=[],
+            diagnostics=validate(before).diagnostics,
+            reply="I couldn\u2019t work out a change from that. Could you say it another way, naming the place or "
+            "action and what should change?",
+            changed=False,
+            clarification=True,
+            attempts=attempts,
+        )
     return _failed(
         f"I couldn\u2019t make that change cleanly: {last_problem or 'the result was refused'}. Nothing was changed.",
         last_diagnostics,

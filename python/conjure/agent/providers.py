@@ -44,6 +44,13 @@ class ProviderError(ConjureError):
     default_code = "provider_failed"
 
 
+class UnusableAnswer(ProviderError):
+    """The model server answered, but not with usable ops or a question (malformed JSON, wrong
+    ops). :func:`conjure.agent.edit` feeds the problem back for a bounded repair and, when the
+    answer is still unusable, asks the user instead of failing."""
+
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A provider's answer: ``ops`` (with optional ``slots`` changes) or a ``question``.
@@ -112,7 +119,7 @@ _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?\s*```\s*$", re.S)
 
 def _json_object(text: str) -> dict[str, Any]:
     if not isinstance(text, str) or not text.strip():
-        raise ProviderError("the model answered with an empty message")
+        raise UnusableAnswer("the model answered with an empty message")
     body = text.strip()
     m = _FENCE.match(body)
     if m:
@@ -123,13 +130,13 @@ def _json_object(text: str) -> dict[str, Any]:
         # prose around one JSON object: take the outermost braces
         start, end = body.find("{"), body.rfind("}")
         if start < 0 or end <= start:
-            raise ProviderError("the model's answer is not JSON") from None
+            raise UnusableAnswer("the model's answer is not JSON") from None
         try:
             value = json.loads(body[start : end + 1])
         except ValueError as exc:
-            raise ProviderError(f"the model's answer is not valid JSON ({exc.msg} at position {exc.pos})") from None
+            raise UnusableAnswer(f"the model's answer is not valid JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(value, dict):
-        raise ProviderError(f"the model's answer is JSON but not an object (got {type(value).__name__})")
+        raise UnusableAnswer(f"the model's answer is JSON but not an object (got {type(value).__name__})")
     return value
 
 
@@ -145,19 +152,19 @@ def parse_reply(text: str) -> Proposal:
         return Proposal(question=question.strip()[:1000])
     ops = obj.get("ops")
     if ops is None:
-        raise ProviderError("the model's answer has neither \"ops\" nor \"question\"")
+        raise UnusableAnswer("the model's answer has neither \"ops\" nor \"question\"")
     if not isinstance(ops, list) or not ops:
-        raise ProviderError("the model's \"ops\" is not a non-empty list")
+        raise UnusableAnswer("the model's \"ops\" is not a non-empty list")
     try:
         _core.check_ops(ops)
     except ConjureError as exc:
-        raise ProviderError(f"the model proposed malformed ops: {exc.message or exc}") from None
+        raise UnusableAnswer(f"the model proposed malformed ops: {exc.message or exc}") from None
     slots = obj.get("slots")
     if slots is not None:
         if not isinstance(slots, dict) or not all(
             isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in slots.items()
         ):
-            raise ProviderError("the model's \"slots\" must map slot names to prose (or null)")
+            raise UnusableAnswer("the model's \"slots\" must map slot names to prose (or null)")
     return Proposal(ops=ops, slots=slots or None)
 
 
@@ -178,7 +185,8 @@ Ops, applied in order:
   {"op":"update_event","name":N,"patch":{...}} {"op":"delete_event","name":N}
   {"op":"set_entrance","state":ID}             {"op":"add_variant","state":ID,"label":L,"base":...}
   {"op":"remove_variant","state":ID,"label":L}
-Slots (the lexicon used as {name} in prose) change with a top-level "slots": {name: prose or null}.
+  {"op":"set_slot","name":N,"value":PROSE}  {"op":"remove_slot","name":N}
+Slots are the lexicon used as {name} in prose.
 Rules: prose describes only what is seen (pixels); never negate (no, not, without, never...),
 never state intent or story (the player should, the goal, represents...), never blown-out white
 light or fog filling the view. A state with an ending has no outgoing events. Delete or detach events
@@ -194,6 +202,47 @@ Include at least 4 states, a win ending and a lose ending reachable from the ent
 one event grants and another requires, and slots used in prose. Hotkeys: never W, A, S, D or digits;
 unique per state. Prose describes only what is seen: no negation, no intent or story words, no
 blown-out white light. Answer with the JSON document only."""
+
+
+RESPONSE_FORMATS = ("json_schema", "json_object", "none")
+
+OP_NAMES = ("add_state", "update_state", "delete_state", "add_event", "update_event", "delete_event",
+            "set_entrance", "add_variant", "remove_variant", "set_slot", "remove_slot")
+
+# The shape of an edit answer: ops (checked in full by the core's check_ops) or a question.
+EDIT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "ops": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "object", "properties": {"op": {"enum": list(OP_NAMES)}}, "required": ["op"]},
+        },
+        "slots": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        "question": {"type": "string", "minLength": 1},
+    },
+    "anyOf": [{"required": ["ops"]}, {"required": ["question"]}],
+}
+
+# The shape of a generated world (the gate checks the rest).
+WORLD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "schemaVersion": {"type": "string"},
+        "name": {"type": "string"},
+        "entrance": {"type": "object", "properties": {"state": {"type": "string"}}, "required": ["state"]},
+        "scene": {
+            "type": "object",
+            "properties": {
+                "slots": {"type": "object", "additionalProperties": {"type": "string"}},
+                "states": {"type": "object", "additionalProperties": {"type": "object"}},
+                "events": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["states", "events"],
+        },
+    },
+    "required": ["entrance", "scene"],
+}
 
 
 def world_summary(world: dict[str, Any], max_chars: int = 12000) -> str:
@@ -240,6 +289,10 @@ class OpenAICompatibleProvider:
         allow_loopback: allow 127.0.0.0/8 and ::1 (a local model server).
         transport: an ``httpx`` transport (tests).
         resolver: host name → addresses (tests); defaults to the system resolver.
+        response_format: how the answer's shape is asked for: ``"json_schema"`` (OpenAI's
+            ``{"type": "json_schema", "json_schema": {...}}``), ``"json_object"`` (llama.cpp's
+            server: ``{"type": "json_object", "schema": {...}}``, a grammar-constrained answer) or
+            ``"none"``. A server that refuses the field (400) is asked once more without it.
 
     Redirects are never followed. Every failure (unreachable, timeout, a non-2xx answer,
     an unusable reply) raises :class:`ProviderError` with a message that names no secret.
@@ -255,6 +308,7 @@ class OpenAICompatibleProvider:
         allow_private: bool = False,
         allow_loopback: bool = False,
         temperature: float = 0.0,
+        response_format: str = "json_schema",
         transport: Any = None,
         resolver: Resolver | None = None,
     ) -> None:
@@ -273,7 +327,10 @@ class OpenAICompatibleProvider:
         self.timeout = float(timeout)
         self.allow_private = allow_private
         self.allow_loopback = allow_loopback
+        if response_format not in RESPONSE_FORMATS:
+            raise ProviderError(f"response_format must be one of {', '.join(RESPONSE_FORMATS)}", code="bad_input")
         self.temperature = temperature
+        self.response_format = response_format
         self._transport = transport
         self._resolver = resolver or resolve_host
         self._host = parsed.hostname
@@ -297,7 +354,15 @@ class OpenAICompatibleProvider:
             raise ProviderError(str(exc)) from None
 
     # --------------------------------------------------------------- request
-    def complete(self, messages: list[dict[str, str]], *, json_mode: bool = True) -> str:
+    def response_format_for(self, schema: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+        """The ``response_format`` field asking for an answer of ``schema``'s shape."""
+        if schema is None or self.response_format == "none":
+            return None
+        if self.response_format == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+
+    def complete(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None, name: str = "answer") -> str:
         """One chat completion; returns the assistant message text."""
         import httpx
 
@@ -306,14 +371,18 @@ class OpenAICompatibleProvider:
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": self.temperature}
-        if json_mode:
-            body["response_format"] = {"type": "json_object"}
+        fmt = self.response_format_for(schema, name)
+        if fmt is not None:
+            body["response_format"] = fmt
         url = self.base_url + "/chat/completions"
         try:
             with httpx.Client(
                 timeout=self.timeout, follow_redirects=False, transport=self._transport, trust_env=False
             ) as client:
                 response = client.post(url, json=body, headers=headers)
+                if response.status_code == 400 and fmt is not None:
+                    body.pop("response_format")  # a server without structured output: ask in prose
+                    response = client.post(url, json=body, headers=headers)
         except httpx.TimeoutException:
             raise ProviderError(f"the model server did not answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
@@ -351,7 +420,7 @@ class OpenAICompatibleProvider:
                 "Answer with corrected ops.",
             ]
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(user)}]
-        return parse_reply(self.complete(messages))
+        return parse_reply(self.complete(messages, schema=EDIT_SCHEMA, name="edit"))
 
     def generate_world(
         self,
@@ -373,7 +442,7 @@ class OpenAICompatibleProvider:
                 "Answer with the corrected world.",
             ]
         messages = [{"role": "system", "content": GENERATE_PROMPT}, {"role": "user", "content": "\n".join(user)}]
-        obj = _json_object(self.complete(messages))
+        obj = _json_object(self.complete(messages, schema=WORLD_SCHEMA, name="world"))
         world = obj.get("world") if isinstance(obj.get("world"), dict) else obj
         if not isinstance(world.get("scene"), dict):
             raise ProviderError("the model's world has no scene")

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     )
     agent_allow_loopback: bool = Field(default=False, description="let the model server be on 127.0.0.0/8 or ::1")
     agent_max_attempts: int = Field(default=3, ge=1, le=10, description="proposals per edit or generation (repairs)")
+    agent_response_format: Literal["json_schema", "json_object", "none"] = Field(
+        default="json_schema",
+        description="how the model server is asked for structured answers: OpenAI's json_schema, llama.cpp's "
+        "json_object with a schema, or none",
+    )
 
     # ------------------------------------------------------------------ jobs
     job_workers: int = Field(default=1, ge=0, le=32, description="generation job threads per process (0: none)")
@@ -231,6 +236,7 @@ class Settings(BaseSettings):
             timeout=self.agent_timeout_seconds,
             allow_private=self.agent_allow_private,
             allow_loopback=self.agent_allow_loopback,
+            response_format=self.agent_response_format,
         )
 
     def gate_limits(self) -> Any:

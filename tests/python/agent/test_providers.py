@@ -89,8 +89,9 @@ def server():
     srv.close()
 
 
-def provider(server: ScriptedServer, timeout: float = 5.0) -> OpenAICompatibleProvider:
-    return OpenAICompatibleProvider(server.url, "test-model-7b", api_key="sk-test-secret", timeout=timeout, allow_loopback=True)
+def provider(server: ScriptedServer, timeout: float = 5.0, response_format: str = "json_schema") -> OpenAICompatibleProvider:
+    return OpenAICompatibleProvider(server.url, "test-model-7b", api_key="sk-test-secret", timeout=timeout, allow_loopback=True,
+                                    response_format=response_format)
 
 
 # ------------------------------------------------------------------ edits
@@ -130,18 +131,44 @@ def test_a_question_changes_nothing(server):
     assert out.reply == "Which tower do you mean?"
 
 
-def test_malformed_json_is_a_provider_failure_and_returns_nothing(server):
+def test_malformed_json_is_repaired_then_asked_about_and_changes_nothing(server):
     server.answer(text="{ops: [set the entrance to chapel")
-    out = edit(abbey(), "start in the chapel", provider=provider(server))
-    assert out.world is None and not out.changed and out.ops == []
-    assert "not valid JSON" in out.reply or "not JSON" in out.reply
+    server.answer(text="{ops: [set the entrance to chapel")
+    out = edit(abbey(), "start in the chapel", provider=provider(server), max_attempts=2)
+    assert out.clarification and not out.changed and out.ops == []
+    assert out.world is not None and out.world.entrance == "courtyard"
+    repair = server.requests[1]["body"]["messages"][1]["content"]
+    assert "not valid JSON" in repair or "not JSON" in repair
 
 
-def test_wrong_ops_are_a_provider_failure(server):
+def test_wrong_ops_are_fed_back_and_a_corrected_answer_is_applied(server):
     server.answer({"ops": [{"op": "explode", "id": "tower"}]})
-    out = edit(abbey(), "blow up the tower", provider=provider(server))
-    assert out.world is None
-    assert "malformed ops" in out.reply and "explode" in out.reply
+    server.answer({"ops": [{"op": "set_entrance", "state": "chapel"}]})
+    out = edit(abbey(), "start in the chapel", provider=provider(server))
+    assert out.changed and out.world.entrance == "chapel" and out.attempts == 2
+    repair = server.requests[1]["body"]["messages"][1]["content"]
+    assert "malformed ops" in repair and "explode" in repair
+
+
+@pytest.mark.parametrize("fmt", ["json_schema", "json_object", "none"])
+def test_the_answer_shape_is_asked_for_in_the_configured_response_format(server, fmt):
+    server.answer({"ops": [{"op": "set_entrance", "state": "chapel"}]})
+    edit(abbey(), "start in the chapel", provider=provider(server, response_format=fmt))
+    sent = server.requests[0]["body"].get("response_format")
+    if fmt == "none":
+        assert sent is None
+    elif fmt == "json_object":
+        assert sent["type"] == "json_object" and "set_slot" in sent["schema"]["properties"]["ops"]["items"]["properties"]["op"]["enum"]
+    else:
+        assert sent["type"] == "json_schema" and sent["json_schema"]["schema"]["anyOf"]
+
+
+def test_a_server_that_refuses_response_format_is_asked_again_without_it(server):
+    server.answer({"error": "unknown field response_format"}, status=400)
+    server.answer({"ops": [{"op": "set_entrance", "state": "chapel"}]})
+    out = edit(abbey(), "start in the chapel", provider=provider(server))
+    assert out.changed
+    assert "response_format" in server.requests[0]["body"] and "response_format" not in server.requests[1]["body"]
 
 
 def test_a_gate_failing_answer_is_repaired_with_the_diagnostics(server):

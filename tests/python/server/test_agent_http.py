@@ -205,8 +205,6 @@ def test_a_model_answer_is_applied_through_the_gate(model_client, model_server):
 @pytest.mark.parametrize(
     "script",
     [
-        pytest.param({"text": "this is {not json"}, id="malformed-json"),
-        pytest.param({"obj": {"ops": [{"op": "teleport_everything", "where": "moon"}]}}, id="wrong-ops"),
         pytest.param({"obj": {"ops": []}, "status": 500}, id="server-error"),
         pytest.param({"obj": {"ops": []}, "delay": 3.0}, id="timeout"),
     ],
@@ -222,6 +220,26 @@ def test_a_failing_model_server_is_502_and_persists_nothing(model_client, model_
     assert r.json()["code"] == "provider_failed"
     _no_leak(r.text)
     _assert_nothing_persisted(model_client, tenant, created)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        pytest.param({"text": "this is {not json"}, id="malformed-json"),
+        pytest.param({"obj": {"ops": [{"op": "teleport_everything", "where": "moon"}]}}, id="wrong-ops"),
+    ],
+)
+def test_an_answer_still_unusable_after_the_repair_becomes_a_question(model_client, model_server, script):
+    tenant = make_tenant(model_client)
+    created = import_world(model_client, tenant)
+    for _ in range(2):
+        model_server.answer(script.get("obj"), text=script.get("text"))
+    r = edit(model_client, tenant, created["world"]["id"], {"instruction": "start in the garden"})
+    assert r.status_code == 200, r.text
+    assert r.json()["reply"].endswith("?") and r.json()["rev"] == created["rev"]
+    assert r.json()["world"] == created["world"]
+    assert len(model_server.requests) == 2  # one repair, bounded by agent_max_attempts
+    _no_leak(r.text)
 
 
 def test_answers_that_never_pass_the_gate_are_repaired_then_refused_with_diagnostics(model_client, model_server):
