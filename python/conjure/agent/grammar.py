@@ -1,4 +1,7 @@
-"""The offline agent's grammar: everyday edit instructions → graph ops, or a question.
+"""The offline agent's pattern rules: everyday edit instructions → graph ops, or a question.
+
+They run after the rule modules of :mod:`conjure.agent.rules` (which also owns the entry
+point, :func:`conjure.agent.rules.plan`).
 
 Deterministic and local. Each rule is a small set of patterns over the lower-cased
 instruction (quoted text kept aside verbatim); references ("the cellar", "that vault
@@ -29,7 +32,7 @@ from conjure.agent.prose import (
 )
 from conjure.agent.scene import RESERVED_KEYS, Clarify, Scene, display, tokens
 
-__all__ = ["Plan", "plan_edit", "HELP"]
+__all__ = ["Plan", "HELP"]
 
 HELP = (
     "I can add, remove or rename a place; connect two places (with a key, e.g. \u201cwith C\u201d); "
@@ -254,7 +257,6 @@ class _Planner:
 
     def rules(self) -> list[Callable[[], bool]]:
         return [
-            self.r_hotkey_change,
             self.r_slot_define,
             self.r_slot_use,
             self.r_entrance,
@@ -279,26 +281,6 @@ class _Planner:
             self.r_add_state,
         ]
 
-    # ------------------------------------------------------------- hotkeys
-    def r_hotkey_change(self) -> bool:
-        pats = [
-            r"^(?:change|set|switch|make)\s+(?:the\s+)?(?:hot)?key\s+(?:of|for)\s+(?P<ref>.+?)\s+(?:to|into)\s+(?:the\s+)?(?:key\s+)?" + _KEY + r"$",
-            r"^(?:bind|map)\s+(?P<ref>.+?)\s+to\s+(?:the\s+)?(?:key\s+)?" + _KEY + r"(?:\s+key)?$",
-            r"^use\s+(?:the\s+)?(?:key\s+)?" + _KEY + r"\s+(?:key\s+)?(?:for|to trigger|to fire)\s+(?P<ref>.+)$",
-            r"^(?P<ref>.+?)\s+should\s+use\s+(?:the\s+)?(?:key\s+)?" + _KEY + r"(?:\s+key)?$",
-        ]
-        for p in pats:
-            m = re.match(p, self.t)
-            if m:
-                name = self.event(m.group("ref"))
-                self.key = m.group("key")
-                ev = self.sc.event(name) or {}
-                key = self.user_key(self.sc.froms(ev), ignore=name)
-                self.ops.append({"op": "update_event", "name": name, "patch": {"hotkey": key}})
-                return True
-        return False
-
-    # --------------------------------------------------------------- slots
     def r_slot_define(self) -> bool:
         pats = [
             r"^(?:define|set|create|add|make|declare)\s+(?:a\s+|the\s+)?(?:new\s+)?slot\s+(?:called\s+|named\s+)?\{?(?P<name>[a-z0-9_.\-]+)\}?\s*(?:as|to|=|:|meaning|for|with)\s*(?P<val>.+)$",
@@ -1159,24 +1141,3 @@ class _Planner:
             else:
                 self.connect_new(anchor, sid, fwd, back)
         return True
-
-
-def plan_edit(
-    world: dict[str, Any],
-    instruction: str,
-    verified_objects: list[dict[str, Any]] | None = None,
-    repair: frozenset[str] = frozenset(),
-) -> Plan:
-    """Ops (or a question) for one instruction on one world, deterministically.
-
-    ``repair`` holds lint ids a previous attempt failed on (``kernel-cycle`` gives timed
-    events a hotkey, for instance).
-    """
-    if not isinstance(instruction, str):
-        return Plan(question=HELP)
-    verified = [o for o in (verified_objects or []) if isinstance(o, dict)]
-    try:
-        planner = _Planner(world if isinstance(world, dict) else {}, instruction, verified, repair)
-        return planner.run()
-    except Clarify as c:
-        return Plan(question=c.question)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from conjure import _core
-from conjure.agent.rules import plan as plan_edit
+from conjure.agent.rules import plan
 from conjure.errors import ConjureError
 from conjure.netguard import DestinationRefused, Resolver, check_host, resolve_host
 
@@ -94,14 +94,14 @@ class Provider(Protocol):
 
 
 class OfflineProvider:
-    """The built-in provider: the offline grammar, deterministic, no network, no GPU."""
+    """The built-in provider: the offline rules (:mod:`conjure.agent.rules`), deterministic, no network, no GPU."""
 
     def propose(self, request: EditRequest) -> Proposal:
         repair = frozenset(d.get("lint", "") for d in request.diagnostics or [] if isinstance(d, dict))
-        plan = plan_edit(request.world, request.instruction, request.verified_objects, repair)
-        if plan.question is not None:
-            return Proposal(question=plan.question)
-        return Proposal(ops=plan.ops, slots=plan.slots)
+        planned = plan(request.world, request.instruction, request.verified_objects, repair)
+        if planned.question is not None:
+            return Proposal(question=planned.question)
+        return Proposal(ops=planned.ops, slots=planned.slots)
 
     def generate_world(self, premise: str, *, seed: int = 0, frame: str | None = None) -> dict[str, Any]:
         """A world from a premise (see :func:`conjure.agent.generate`)."""

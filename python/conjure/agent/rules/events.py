@@ -83,6 +83,7 @@ def hotkey(p: Any) -> bool:
         r"^(?:change|set|switch|make)\s+(?P<ref>.+?)(?:'s)?\s+(?:hot)?key\s+(?:to|into|as)\s+(?:the\s+)?" + _KEYS + r"$",
         r"^(?:bind|map|assign)\s+(?P<ref>.+?)\s+to\s+(?:the\s+)?(?:key\s+)?" + _KEYS + r"(?:\s+key)?$",
         r"^(?P<ref>.+?)\s+should\s+(?:use|be on|be bound to)\s+(?:the\s+)?(?:key\s+)?" + _KEYS + r"(?:\s+key)?$",
+        r"^use\s+(?:the\s+)?(?:key\s+)?" + _KEYS + r"\s+(?:key\s+)?(?:for|to trigger|to fire)\s+(?P<ref>.+)$",
     ]
     for pat in pats:
         m = re.match(pat, p.t)
@@ -142,13 +143,7 @@ def take_away(p: Any) -> bool:
             dst = mentioned_states(p.sc, fm.group("to") or "")
             if len(src) == 1 and len(dst) <= 1:
                 return _cut(p, src[0], dst[0] if dst else None, ref)
-        ref = _strip(ref)
-        ranked = link.rank_events(p.sc, p.unq(ref))
-        if not ranked or ranked[0][0] < 10:
-            return False
-        name = link.event(p.sc, p.unq(ref))
-        p.ops.append({"op": "delete_event", "name": name})
-        return True
+        return _delete(p, ref)
     m = re.match(r"^(?:remove|delete|get rid of|scrap|drop|take out)\s+(?P<ref>.+)$", t)
     if not m:
         return False
@@ -162,13 +157,16 @@ def take_away(p: Any) -> bool:
     named = re.search(r"\b(?:action|thing|event|trigger|option|ability)\b", ref)
     if not (gerund or named or re.search(r"\b\w+ing\b", ref) and not mentioned_states(p.sc, ref)):
         return False
-    ref = re.sub(r"\b(?:the action that|the action|action|thing|event|trigger|option|ability)\b", " ", ref)
+    return _delete(p, re.sub(r"\b(?:the action that|the action|action|thing|event|trigger|option|ability)\b", " ", ref))
+
+
+def _delete(p: Any, ref: str) -> bool:
+    """Deletes the action ``ref`` names when its words clearly point at one (else no match)."""
     ref = _strip(ref)
     ranked = link.rank_events(p.sc, p.unq(ref))
     if not ranked or ranked[0][0] < 10:
         return False
-    name = link.event(p.sc, p.unq(ref))
-    p.ops.append({"op": "delete_event", "name": name})
+    p.ops.append({"op": "delete_event", "name": link.event(p.sc, p.unq(ref))})
     return True
 
 

@@ -266,6 +266,17 @@ def remove(p: Any) -> bool:
     return bool(p.r_remove())
 
 
+# (pattern, where the verb is: "before" the match or a plain "go", whether it spans the whole text)
+_WAYS = [
+    (r"\bfrom\s+(?:the\s+)?(?P<a>.+?)\s+(?:straight\s+|directly\s+)?(?:(?:back|right|all the way)\s+)?(?:(?:up|down|over|out|across)\s+)?"
+     r"(?:to|onto|into|toward|towards)\s+(?:the\s+)?(?P<b>.+?)(?:\s+directly|\s+straight|\s+and back.*)?$", "before", False),
+    (r"\b(?:off|out of|down from|up from)\s+(?:the\s+)?(?P<a>.+?)\s+(?:(?:down|up|back)\s+)?(?:onto|into|to)\s+(?:the\s+)?(?P<b>.+?)$", "before", False),
+    (r"\b(?:to|onto|into)\s+(?:the\s+)?(?P<b>.+?)\s+from\s+(?:the\s+)?(?P<a>.+?)(?:\s+and back.*)?$", "before", False),
+    (r"^(?:let\s+|make\s+)?(?P<a>.+?)\s+(?:should\s+|can\s+)?(?:lead|leads|open|opens|go|goes)\s+(?:back\s+)?(?:on\s+)?(?:to|into|onto)\s+(?P<b>.+)$", "go", True),
+    (r"^(?P<b>.+?)\s+(?:needs to be|should be|must be)\s+(?:reachable|accessible)\s+from\s+(?P<a>.+)$", "go", True),
+]
+
+
 def connect(p: Any) -> bool:
     """"let people go from the crypt straight back up to the courtyard", "players can swing on a
     vine from the jungle to the river with V", "the bridge should lead to the river",
@@ -277,40 +288,15 @@ def connect(p: Any) -> bool:
     t = p.t
     pair: tuple[str, str] | None = None
     verb = None
-    m = re.search(r"\bfrom\s+(?:the\s+)?(?P<a>.+?)\s+(?:straight\s+|directly\s+)?(?:(?:back|right|all the way)\s+)?(?:(?:up|down|over|out|across)\s+)?(?:to|onto|into|toward|towards)\s+(?:the\s+)?(?P<b>.+?)(?:\s+directly|\s+straight|\s+and back.*)?$", t)
-    if m:
+    for pat, how, whole in _WAYS:
+        m = (re.match if whole else re.search)(pat, t)
+        if not m:
+            continue
         a, b = mentioned_states(p.sc, m.group("a")), mentioned_states(p.sc, m.group("b"))
         if len(a) == 1 and len(b) == 1:
             pair = (a[0], b[0])
-            verb = t[: m.start()]
-    if pair is None:
-        m = re.search(r"\b(?:off|out of|down from|up from)\s+(?:the\s+)?(?P<a>.+?)\s+(?:(?:down|up|back)\s+)?(?:onto|into|to)\s+(?:the\s+)?(?P<b>.+?)$", t)
-        if m:
-            a, b = mentioned_states(p.sc, m.group("a")), mentioned_states(p.sc, m.group("b"))
-            if len(a) == 1 and len(b) == 1:
-                pair = (a[0], b[0])
-                verb = t[: m.start()]
-    if pair is None:
-        m = re.search(r"\b(?:to|onto|into)\s+(?:the\s+)?(?P<b>.+?)\s+from\s+(?:the\s+)?(?P<a>.+?)(?:\s+and back.*)?$", t)
-        if m:
-            a, b = mentioned_states(p.sc, m.group("a")), mentioned_states(p.sc, m.group("b"))
-            if len(a) == 1 and len(b) == 1:
-                pair = (a[0], b[0])
-                verb = t[: m.start()]
-    if pair is None:
-        m = re.match(r"^(?:let\s+|make\s+)?(?P<a>.+?)\s+(?:should\s+|can\s+)?(?:lead|leads|open|opens|go|goes)\s+(?:back\s+)?(?:on\s+)?(?:to|into|onto)\s+(?P<b>.+)$", t)
-        if m:
-            a, b = mentioned_states(p.sc, m.group("a")), mentioned_states(p.sc, m.group("b"))
-            if len(a) == 1 and len(b) == 1:
-                pair = (a[0], b[0])
-                verb = "go"
-    if pair is None:
-        m = re.match(r"^(?P<b>.+?)\s+(?:needs to be|should be|must be)\s+(?:reachable|accessible)\s+from\s+(?P<a>.+)$", t)
-        if m:
-            a, b = mentioned_states(p.sc, m.group("a")), mentioned_states(p.sc, m.group("b"))
-            if len(a) == 1 and len(b) == 1:
-                pair = (a[0], b[0])
-                verb = "go"
+            verb = t[: m.start()] if how == "before" else "go"
+            break
     if pair is None or pair[0] == pair[1]:
         return False
     if not re.search(r"\b(?:go|goes|walk|run|climb|crawl|swing|jump|swim|slide|drop|fall|lead|leads|way|path|passage|tunnel|door|bridge|route|shortcut|ladder|stair|stairs|rope|get|travel|move|head|reachable|accessible|sail|ride|fly|leap|shaft|hatch|chute|vent|duct|lift|elevator|portal|gate|trapdoor|corridor)\b", t):
