@@ -8,6 +8,7 @@ world's entrance image points at ``/v1/assets/<id>``.
 
 from __future__ import annotations
 
+import email.message
 import email.parser
 import email.policy
 import hashlib
@@ -113,14 +114,35 @@ class FormPart:
             raise BadInputError(f"{self.name}: not UTF-8 text", code="bad_input") from None
 
 
-def parse_multipart(content_type: str, body: bytes) -> dict[str, FormPart]:
+MAX_PARTS = 16  # a form has five known fields; anything past this many parts is refused unread
+
+
+def _boundary(content_type: str) -> bytes:
+    head = email.message.Message()
+    head["content-type"] = content_type
+    boundary = head.get_param("boundary")
+    if not isinstance(boundary, str) or not 1 <= len(boundary) <= 70:
+        raise BadInputError("multipart/form-data without a boundary of 1-70 characters", code="bad_input")
+    try:
+        return boundary.encode("ascii")
+    except UnicodeEncodeError:
+        raise BadInputError("the multipart boundary is not ASCII", code="bad_input") from None
+
+
+def parse_multipart(content_type: str, body: bytes, max_parts: int = MAX_PARTS) -> dict[str, FormPart]:
     """The fields of a ``multipart/form-data`` body (the body is already size-limited).
 
+    The parts are counted first (one scan for the boundary, linear in the body) and a
+    body with more than ``max_parts`` is refused before any part is parsed. Call it
+    from a worker thread: parsing grows with the body.
+
     Raises:
-        BadInputError: a body that is not well-formed multipart, or a field given twice.
+        BadInputError: a body that is not well-formed multipart, a field given twice,
+            or more than ``max_parts`` parts (``too_many_parts``).
     """
-    if "boundary=" not in content_type:
-        raise BadInputError("multipart/form-data without a boundary", code="bad_input")
+    delimiter = b"--" + _boundary(content_type)
+    if body.count(delimiter) > max_parts + 1:  # one delimiter per part, and the closing one
+        raise BadInputError(f"a form of at most {max_parts} parts is accepted", code="too_many_parts")
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():

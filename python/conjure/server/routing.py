@@ -5,6 +5,11 @@
 (24 h, in the store) and replayed with ``Idempotent-Replayed: true``; the same key
 with other parameters, or while the first is running, is a 409; 5xx answers are
 not kept.
+
+Nothing proportional to a body's size runs on the event loop: a JSON body past
+``OFF_LOOP_BYTES`` is parsed in a worker thread before FastAPI sees it (FastAPI
+then reuses the parsed value), and the idempotency hash and a replayed body are
+computed there too.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -30,6 +36,8 @@ __all__ = ["ConjureRoute", "etag", "expected_rev", "not_modified", "IDEMPOTENCY_
 log = logging.getLogger("conjure.server")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+OFF_LOOP_BYTES = 32 * 1024  # a JSON body this large is parsed in a worker thread
+_UNPARSED = object()
 
 
 def etag(rev: str) -> str:
@@ -76,9 +84,21 @@ def not_modified(request: Request, rev: str) -> bool:
     return "*" in tags or rev in tags
 
 
-def _request_hash(request: Request, body: bytes) -> str:
+def parse_json(body: bytes) -> Any:
+    """A JSON body, parsed (in a worker thread: it grows with the body)."""
+    return json.loads(body)
+
+
+def _is_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def _request_hash(request: Request, body: bytes, parsed: Any = _UNPARSED) -> str:
+    """The hash that says whether a retry repeats a request (runs in a worker thread: it is proportional to the body)."""
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode("utf-8") if body else b""
+        value = json.loads(body) if parsed is _UNPARSED else parsed
+        canonical = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8") if body else b""
     except (ValueError, UnicodeDecodeError, RecursionError):
         canonical = body
     h = hashlib.sha256()
@@ -112,13 +132,15 @@ async def _idempotent(request: Request, handler: Handler, key: str, body: bytes)
     st = state_of(request)
     app_id, mode = principal.idempotency_scope
     scoped = st.store.scoped(app_id, mode)
+    parsed = getattr(request, "_json", _UNPARSED)
     try:
-        begin = await run_in_threadpool(st.call, "idem_begin", scoped.idempotency_begin, key, _request_hash(request, body))
+        digest = await run_in_threadpool(_request_hash, request, body, parsed)
+        begin = await run_in_threadpool(st.call, "idem_begin", scoped.idempotency_begin, key, digest)
     except Exception as exc:  # noqa: BLE001
         return error_response(exc)
     kind = begin["kind"]
     if kind == "replay":
-        return _replay(int(begin["status"]), begin["body"])
+        return await run_in_threadpool(_replay, int(begin["status"]), begin["body"])
     if kind == "conflict":
         return error_response(
             ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used with other parameters")
@@ -155,6 +177,13 @@ class ConjureRoute(APIRoute):
                     body = await request.body()
                 except BodyTooLarge as exc:
                     return error_response(exc)
+                if len(body) > OFF_LOOP_BYTES and _is_json(request):
+                    try:
+                        # Starlette keeps the parsed body; FastAPI's `await request.json()` returns it.
+                        request._json = await run_in_threadpool(parse_json, body)
+                    except (ValueError, UnicodeDecodeError, RecursionError):
+                        return error_response(RequestValidationError(
+                            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]))
             key = request.headers.get("idempotency-key")
             if request.method == "POST" and key is not None and request.headers.get("authorization") is not None:
                 return await _idempotent(request, original, key, body)

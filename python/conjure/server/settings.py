@@ -101,7 +101,13 @@ class Settings(BaseSettings):
         default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0, 28800.0],
         description="seconds before each retry of a failed delivery (after attempt 1, 2, …)",
     )
-    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="one delivery request")
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="one delivery attempt, in total (connect, send, headers)"
+    )
+    webhook_concurrency: int = Field(default=8, ge=1, le=256, description="deliveries attempted at once")
+    webhook_per_endpoint_concurrency: int = Field(
+        default=2, ge=1, le=64, description="deliveries attempted at once to one endpoint"
+    )
     webhook_lease_seconds: int = Field(
         default=60, ge=1, description="a claimed delivery not recorded within this is claimed again"
     )

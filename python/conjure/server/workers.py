@@ -21,8 +21,11 @@ attempt is recorded with the delay before the next one from ``webhook_retry_sche
 (the delay after attempt 1, 2, …; past the last the delivery fails), so the store keeps
 the configured schedule durably and any process, after a restart too, claims the retry
 when it is due. Destinations pass the SSRF
-guard (:mod:`conjure.netguard`): private, link-local, multicast and reserved addresses
-are refused, loopback only for test-mode events, and plain http only to loopback.
+guard (:mod:`conjure.netguard`): private, link-local, multicast, reserved and tunnelled
+addresses are refused, loopback only for test-mode events, and plain http only to
+loopback; the connection goes to the very address the guard checked
+(:mod:`conjure.server.outbound`). Attempts run concurrently across endpoints, each
+bounded by a total deadline (see :class:`WebhookDispatcher`).
 """
 
 from __future__ import annotations
@@ -36,14 +39,13 @@ import os
 import socket
 import threading
 import time
-import urllib.parse
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from conjure._version import __version__
 from conjure.errors import ConflictError, ConjureError
-from conjure.netguard import DestinationRefused, check_host, literal_address
+from conjure.netguard import DestinationRefused, check_host, is_restricted, literal_address, parse_url
 
 __all__ = [
     "Workers",
@@ -51,7 +53,7 @@ __all__ = [
     "WebhookDispatcher",
     "generate_document",
     "sign",
-    "literal_is_refused",
+    "registrable_url",
     "JOB_KIND",
     "GENERATION_SUCCEEDED",
     "GENERATION_FAILED",
@@ -220,15 +222,31 @@ class JobRunner:
 
 
 class WebhookDispatcher:
-    """Delivers the outbox: claim due deliveries, POST them signed, record every attempt."""
+    """Delivers the outbox: claim due deliveries, POST them signed, record every attempt.
 
-    def __init__(self, store: Any, settings: Any, *, transport: Any = None) -> None:
+    A scheduler thread claims due deliveries and hands them to a pool of
+    ``webhook_concurrency`` sender threads, at most ``webhook_per_endpoint_concurrency``
+    at a time per endpoint: a slow endpoint occupies its own slots, never another's.
+    Each attempt ends by ``webhook_timeout_seconds`` in total (connect, headers and
+    all); the response body is never read (only the status counts), so a huge answer
+    costs nothing. A delivery held locally longer than half its lease (its endpoint
+    was busy) is let go; it is claimed again when the lease ends. Whatever goes wrong
+    in one attempt is recorded on that delivery and touches no other.
+    """
+
+    def __init__(self, store: Any, settings: Any, *, transport: Any = None, resolver: Any = None) -> None:
         self.store = store
         self.settings = settings
         self._transport = transport
+        self.resolver = resolver  # host name → addresses (tests); the system resolver by default
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._backlog: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        self._active: dict[str, int] = {}
+        self._pool: Any = None
+        self._client: Any = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="conjure-webhooks", daemon=True)
@@ -243,15 +261,26 @@ class WebhookDispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _loop(self) -> None:
+    def client(self) -> Any:
+        """An httpx client that never follows redirects, with pinned addresses (or the test transport)."""
         import httpx
 
-        with httpx.Client(
-            timeout=self.settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False, transport=self._transport
-        ) as client:
+        from conjure.server.outbound import PinnedTransport
+
+        timeout = self.settings.webhook_timeout_seconds
+        return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
+                            transport=self._transport if self._transport is not None else PinnedTransport())
+
+    def _loop(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with self.client() as client, ThreadPoolExecutor(
+            self.settings.webhook_concurrency, thread_name_prefix="conjure-webhook-send"
+        ) as pool:
+            self._pool, self._client = pool, client
             while not self._stop.is_set():
                 try:
-                    worked = self.dispatch_once(client)
+                    worked = self._schedule()
                 except Exception:  # noqa: BLE001 - the store may be busy; try again at the next poll
                     log.exception("webhook dispatch failed")
                     worked = False
@@ -259,46 +288,82 @@ class WebhookDispatcher:
                     continue
                 self._wake.wait(self.settings.webhook_poll_seconds)
                 self._wake.clear()
+            self._pool = None
 
-    def dispatch_once(self, client: Any) -> bool:
-        """Attempts every due delivery once; True when any was attempted."""
-        due = self.store.claim_deliveries(20, self.settings.webhook_lease_seconds)
-        for delivery in due:
-            if self._stop.is_set():
-                break
-            self.attempt(client, delivery)
+    def _capacity(self) -> int:
+        return 2 * self.settings.webhook_concurrency
+
+    def _schedule(self) -> bool:
+        """Claims what fits, starts what each endpoint's limit allows; True when a delivery was claimed."""
+        with self._lock:
+            held = sum(len(q) for q in self._backlog.values()) + sum(self._active.values())
+        room = self._capacity() - held
+        due = self.store.claim_deliveries(room, self.settings.webhook_lease_seconds) if room > 0 else []
+        now = time.monotonic()
+        let_go = self.settings.webhook_lease_seconds / 2
+        with self._lock:
+            for delivery in due:
+                self._backlog.setdefault(self._endpoint(delivery), []).append((now, delivery))
+            for endpoint, queue in list(self._backlog.items()):
+                queue[:] = [(t, d) for t, d in queue if now - t < let_go]
+                while queue and self._active.get(endpoint, 0) < self.settings.webhook_per_endpoint_concurrency:
+                    _, delivery = queue.pop(0)
+                    self._active[endpoint] = self._active.get(endpoint, 0) + 1
+                    self._pool.submit(self._send, endpoint, delivery)
+                if not queue:
+                    del self._backlog[endpoint]
         return bool(due)
 
-    def _guard(self, url: str, mode: str) -> None:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname
-        if parts.scheme not in ("http", "https") or not host:
-            raise DestinationRefused("the endpoint URL is not http(s)://host/…")
+    @staticmethod
+    def _endpoint(delivery: dict[str, Any]) -> str:
+        return str(delivery.get("endpointId") or delivery.get("url"))
+
+    def _send(self, endpoint: str, delivery: dict[str, Any]) -> None:
+        try:
+            self.attempt(self._client, delivery)
+        except Exception:  # noqa: BLE001 - attempt records its own failures; this is a last resort
+            log.exception("delivery %s: unexpected failure", delivery.get("id"))
+        finally:
+            with self._lock:
+                self._active[endpoint] -= 1
+                if not self._active[endpoint]:
+                    del self._active[endpoint]
+            self._wake.set()
+
+    def _destination(self, url: str, mode: str) -> tuple[Any, str, str]:
+        """The parsed URL, its (ASCII) host and the checked address to connect to; DestinationRefused otherwise."""
+        parsed = parse_url(url, what="the endpoint URL")
+        host = parsed.raw_host.decode("ascii")
         test = mode == "test"
         addrs = check_host(
-            host, allow_loopback=test, what="the webhook host", loopback_hint="loopback is for test-mode events only"
+            host, allow_loopback=test, what="the webhook host", loopback_hint="loopback is for test-mode events only",
+            resolver=self.resolver,
         )
-        if parts.scheme == "http" and not (test and all(a.is_loopback for a in addrs)):
+        if parsed.scheme == "http" and not (test and all(a.is_loopback for a in addrs)):
             raise DestinationRefused("plain http:// is only for loopback endpoints of test-mode events")
+        return parsed, host, str(addrs[0])
 
     def attempt(self, client: Any, delivery: dict[str, Any]) -> dict[str, Any] | None:
         """One signed POST of a delivery, recorded in the store; returns the updated delivery."""
         import httpx
 
-        body = json.dumps(delivery["body"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": f"conjure-webhooks/{__version__}",
-            "Conjure-Signature": sign(delivery["secret"], timestamp, body),
-            "Conjure-Event-Id": str(delivery["eventId"]),
-            "Conjure-Delivery-Id": str(delivery["id"]),
-        }
+        from conjure.server.outbound import pinned
+
         status, error = 0, ""
+        deadline = time.monotonic() + self.settings.webhook_timeout_seconds
         try:
-            self._guard(delivery["url"], str(delivery["body"].get("mode", "")))
-            response = client.post(delivery["url"], content=body, headers=headers)
-            status = response.status_code
+            body = json.dumps(delivery["body"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            timestamp = int(time.time())
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": f"conjure-webhooks/{__version__}",
+                "Conjure-Signature": sign(delivery["secret"], timestamp, body),
+                "Conjure-Event-Id": str(delivery["eventId"]),
+                "Conjure-Delivery-Id": str(delivery["id"]),
+            }
+            url, host, address = self._destination(str(delivery["url"]), str(delivery["body"].get("mode", "")))
+            with pinned(host, address, deadline), client.stream("POST", url, content=body, headers=headers) as response:
+                status = response.status_code  # the body is never read
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
         except DestinationRefused as exc:
@@ -307,6 +372,9 @@ class WebhookDispatcher:
             error = f"timeout after {self.settings.webhook_timeout_seconds:g} s"
         except httpx.HTTPError as exc:
             error = f"connection failed ({type(exc).__name__})"
+        except Exception as exc:  # noqa: BLE001 - one delivery's fault is recorded on it, never raised
+            log.warning("delivery %s: %s", delivery.get("id"), type(exc).__name__)
+            error = f"failed ({type(exc).__name__})"
         success = 200 <= status < 300
         try:
             return self.store.record_delivery(
@@ -325,9 +393,11 @@ class WebhookDispatcher:
 class Workers:
     """The background threads of one server process."""
 
-    def __init__(self, store: Any, settings: Any, *, transport: Any = None) -> None:
+    def __init__(self, store: Any, settings: Any, *, transport: Any = None, resolver: Any = None) -> None:
         self.settings = settings
-        self.dispatcher = WebhookDispatcher(store, settings, transport=transport) if settings.webhook_dispatch else None
+        self.dispatcher = (
+            WebhookDispatcher(store, settings, transport=transport, resolver=resolver) if settings.webhook_dispatch else None
+        )
         wake = self.dispatcher.wake if self.dispatcher is not None else (lambda: None)
         self.jobs = JobRunner(store, settings, wake) if settings.job_workers > 0 else None
 
@@ -353,12 +423,14 @@ class Workers:
             self.dispatcher.stop(max(0.0, deadline - time.monotonic()))
 
 
-def literal_is_refused(url: str) -> bool:
-    """True when the URL's host is an IP literal the dispatcher would never deliver to (checked at registration)."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    ip = literal_address(host)
-    if ip is None:
-        return False
-    from conjure.netguard import is_restricted
+def registrable_url(url: str) -> str:
+    """The normalised endpoint URL to store, or DestinationRefused for one that can never be delivered to.
 
-    return is_restricted(ip) and not ip.is_loopback
+    Parsed with the sending client's parser (:func:`conjure.netguard.parse_url`); an
+    IP-literal host must be a public address (or loopback, for test-mode events).
+    """
+    parsed = parse_url(url, what="url")
+    ip = literal_address(parsed.host)
+    if ip is not None and is_restricted(ip) and not ip.is_loopback:
+        raise DestinationRefused("url: a private, link-local, reserved or tunnelled address is never delivered to")
+    return str(parsed)

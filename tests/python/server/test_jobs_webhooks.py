@@ -47,12 +47,13 @@ def eventually(check: Callable[[], Any], deadline_s: float = 30.0, what: str = "
 class Receiver:
     """A webhook endpoint on 127.0.0.1 answering from a script of statuses ("hold" blocks until released)."""
 
-    def __init__(self, script: list[Any] | None = None) -> None:
+    def __init__(self, script: list[Any] | None = None, host: str = "127.0.0.1") -> None:
         self.script = list(script or [])
         self.received: list[dict[str, Any]] = []
         self.answered_2xx = 0
         self.release = threading.Event()
         self.holding = threading.Event()
+        self.held_out = threading.Event()  # a held request ended (released or given up)
         self.lock = threading.Lock()
         outer = self
 
@@ -68,6 +69,7 @@ class Receiver:
                 if step == "hold":
                     outer.holding.set()
                     outer.release.wait(30)
+                    outer.held_out.set()
                     return  # the connection closes without an answer
                 try:
                     self.send_response(int(step))
@@ -79,11 +81,11 @@ class Receiver:
                     with outer.lock:
                         outer.answered_2xx += 1
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        self.url = f"http://{host}:{self.httpd.server_address[1]}/hook"
 
     def close(self) -> None:
         self.release.set()

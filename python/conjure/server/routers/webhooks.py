@@ -18,7 +18,8 @@ from conjure.server.schemas import (
     DeliveryList,
     WebhookList,
 )
-from conjure.server.workers import literal_is_refused
+from conjure.netguard import DestinationRefused
+from conjure.server.workers import registrable_url
 from conjure.server.views import Cursor, Limit, errors, owned_app, page, router
 from conjure.server.routers.worlds import IDEMPOTENCY
 
@@ -81,7 +82,9 @@ def _app_of_webhook(st: ServerState, user: Principal, webhook_id: str, app_id: U
     description="Registers an https:// endpoint (plain http:// only to loopback, delivered for test-mode events "
     "only) for an app and returns its `whsec_` signing secret ONCE. Omit `events` to subscribe to "
     "`world.generation.succeeded` and `world.generation.failed`; `world.edited` is opt-in. Private, link-local, "
-    "multicast and reserved destinations are refused.",
+    "multicast, reserved and tunnelled (6to4, Teredo) destinations are refused, and so is a URL with "
+    "credentials (`user:pass@`), a fragment, or a numeric host that is not a canonical address; the URL is "
+    "stored as the sending client normalises it.",
     responses={201: {"model": CreatedWebhook}, **errors(403, 404)},
     openapi_extra=IDEMPOTENCY,
 )
@@ -92,10 +95,12 @@ def create_webhook(body: CreateWebhookRequest, request: Request, user: UserP) ->
     except ValueError:
         raise BadInputError("appId: not a UUID", code="bad_input") from None
     owned_app(st, user, app_id)
-    if literal_is_refused(body.url):
-        raise BadInputError("url: a private, link-local or reserved address is never delivered to", code="bad_input")
+    try:
+        url = registrable_url(body.url)
+    except DestinationRefused as exc:
+        raise BadInputError(str(exc), code="bad_input") from None
     events = list(body.events) if body.events else list(DEFAULT_WEBHOOK_EVENTS)
-    created = st.call("create_webhook", st.store.create_webhook, app_id, body.url, events, body.description or "")
+    created = st.call("create_webhook", st.store.create_webhook, app_id, url, events, body.description or "")
     return json_response({**_webhook(created), "secret": created["secret"]}, 201)
 
 

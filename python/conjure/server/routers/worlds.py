@@ -74,11 +74,18 @@ def _invalid(exc: ValidationError) -> RequestValidationError:
     return RequestValidationError([{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors()])
 
 
-def _json_body(raw: bytes) -> Any:
+def _json_request(raw: bytes, parsed: Any) -> ImportWorldRequest | GenerateWorldRequest:
+    """The import or generate request of a JSON body (a worker thread: parsing and validation grow with the body)."""
+    if parsed is None:
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]) from None
+    model = ImportWorldRequest if isinstance(parsed, dict) and "world" in parsed else GenerateWorldRequest
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]) from None
+        return model.model_validate(parsed)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
 
 
 def _form_request(content_type: str, raw: bytes) -> tuple[GenerateWorldRequest, bytes | None]:
@@ -94,9 +101,10 @@ def _form_request(content_type: str, raw: bytes) -> tuple[GenerateWorldRequest, 
             data[name] = parts[name].text()
     if "seed" in parts:
         text = parts["seed"].text().strip()
-        if not text.isdigit():
+        # ASCII digits only ("²".isdigit() is true), and no more than a 64-bit seed has.
+        if not (text.isascii() and text.isdigit() and len(text) <= 20):
             raise ApiError(400, "invalid_request", "the request does not match the schema",
-                           errors=["seed: Input should be a valid integer"])
+                           errors=["seed: Input should be a valid integer of at most 20 digits"])
         data["seed"] = int(text)
     if "async" in parts:
         flag = parts["async"].text().strip().lower()
@@ -182,20 +190,12 @@ async def create_world(request: Request, key: Secret) -> Response:
     raw = await request.body()
     content_type = request.headers.get("content-type", "")
     if content_type.lower().startswith("multipart/form-data"):
-        body, frame_bytes = _form_request(content_type, raw)
+        body, frame_bytes = await run_in_threadpool(_form_request, content_type, raw)
         return await run_in_threadpool(_generate, request, key, body, frame_bytes)
-    data = _json_body(raw)
-    if isinstance(data, dict) and "world" in data:
-        try:
-            imported = ImportWorldRequest.model_validate(data)
-        except ValidationError as exc:
-            raise _invalid(exc) from None
-        return await run_in_threadpool(_import, st, key, imported)
-    try:
-        body = GenerateWorldRequest.model_validate(data)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
-    return await run_in_threadpool(_generate, request, key, body, None)
+    parsed = await run_in_threadpool(_json_request, raw, getattr(request, "_json", None))
+    if isinstance(parsed, ImportWorldRequest):
+        return await run_in_threadpool(_import, st, key, parsed)
+    return await run_in_threadpool(_generate, request, key, parsed, None)
 
 
 @r.get(
