@@ -8,6 +8,9 @@ Credentials (``Authorization: Bearer …``):
 
 A credential is resolved once per request (and cached on ``request.state``);
 the rate limiter takes one token from the credential's bucket at that moment.
+A wrong credential takes one from the client address's failure bucket
+(``auth_failure_*``); while it is empty, credentials from that address are not
+even checked (429 ``too_many_failures``).
 
 Every API key is checked against the store on every request (so a revoked key
 fails at once, whichever process revoked it). The check is a read of a few
@@ -32,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from conjure.errors import ForbiddenError, UnauthorizedError
 from conjure.server.errors import ApiError
 from conjure.server.metrics import Metrics
-from conjure.server.security import RateLimiter, UserTokens
+from conjure.server.security import PasswordHashing, RateLimiter, UserTokens
 from conjure.server.settings import Settings
 
 __all__ = [
@@ -44,6 +47,9 @@ __all__ = [
     "require_secret",
     "require_key",
     "anonymous",
+    "client_address",
+    "refuse_if_failing",
+    "count_failure",
 ]
 
 Kind = Literal["user", "secret", "publishable"]
@@ -103,6 +109,9 @@ class ServerState:
         self.limiter = limiter if limiter is not None else RateLimiter(
             settings.rate_limit_per_second, settings.rate_limit_burst
         )
+        # Wrong credentials and passwords, per client address (and per email for logins), in this process.
+        self.auth_failures = RateLimiter(settings.auth_failure_per_second, settings.auth_failure_burst)
+        self.password_hashing = PasswordHashing(settings.password_hash_concurrency, wait_seconds=10.0)
         self.key_stamps = KeyStamps()
 
     def call(self, op: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -130,6 +139,26 @@ def _take_rate(request: Request, st: ServerState, key: str) -> None:
             f"retry after {decision.retry_after} s",
             headers=decision.headers(),
         )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def refuse_if_failing(request: Request, st: ServerState, keys: list[str]) -> None:
+    """429 ``too_many_failures`` while any of ``keys`` has spent its wrong-credential budget (nothing is checked)."""
+    for key in keys:
+        decision = st.auth_failures.peek(key)
+        if not decision.allowed:
+            st.metrics.rate_limited.inc()
+            raise ApiError(429, "too_many_failures",
+                           f"too many wrong credentials from here; retry after {decision.retry_after} s",
+                           headers={"Retry-After": str(decision.retry_after)})
+
+
+def count_failure(st: ServerState, keys: list[str]) -> None:
+    for key in keys:
+        st.auth_failures.take(key)
 
 
 def _bearer(request: Request) -> str | None:
@@ -215,14 +244,20 @@ async def resolve_principal(request: Request) -> Principal:
     token = _bearer(request)
     if token is None:
         raise UnauthorizedError("this endpoint needs a credential: Authorization: Bearer <key>", code="missing_credential")
-    if token.startswith(_KEY_PREFIXES) and len(token) <= 200:
-        digest = KeyStamps.digest(token)
-        if st.key_stamps.read_only(digest):  # a read of microseconds, GIL released: no thread hop
-            principal = _verify_key(st, token, digest)
+    failures = [f"ip:{client_address(request)}"]
+    refuse_if_failing(request, st, failures)
+    try:
+        if token.startswith(_KEY_PREFIXES) and len(token) <= 200:
+            digest = KeyStamps.digest(token)
+            if st.key_stamps.read_only(digest):  # a read of microseconds, GIL released: no thread hop
+                principal = _verify_key(st, token, digest)
+            else:
+                principal = await run_in_threadpool(_verify_key, st, token, digest)
         else:
-            principal = await run_in_threadpool(_verify_key, st, token, digest)
-    else:
-        principal = await run_in_threadpool(_resolve, st, token)
+            principal = await run_in_threadpool(_resolve, st, token)
+    except UnauthorizedError:
+        count_failure(st, failures)
+        raise
     request.state.principal = principal
     _take_rate(request, st, principal.rate_key)
     return principal

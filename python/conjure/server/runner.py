@@ -8,14 +8,16 @@ access-log, proxy and shutdown behaviour.
 from __future__ import annotations
 
 import copy
+import logging
 import os
+import re
 import signal
 import socket
 from typing import Any
 
 from conjure.server.settings import Settings
 
-__all__ = ["serve", "prepare", "log_config", "STARTUP_FAILURE"]
+__all__ = ["serve", "prepare", "log_config", "RedactCredentials", "STARTUP_FAILURE"]
 
 APP = "conjure.server:create_app"
 STARTUP_FAILURE = 3  # the exit status of a server whose app never started (as uvicorn's)
@@ -32,12 +34,37 @@ def log_config(settings: Settings) -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
+    # uvicorn logs a WebSocket's path with its query ("?token=ct_…"): every handler redacts credentials.
+    config.setdefault("filters", {})["redact_credentials"] = {"()": "conjure.server.runner.RedactCredentials"}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_credentials")
     config["formatters"]["json_lines"] = {"format": "%(message)s"}
     config["handlers"]["conjure_access"] = {
-        "formatter": "json_lines", "class": "logging.StreamHandler", "stream": "ext://sys.stdout"}
+        "formatter": "json_lines", "class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+        "filters": ["redact_credentials"]}
     config["loggers"]["conjure.access"] = {"handlers": ["conjure_access"], "level": "INFO", "propagate": False}
     config["loggers"]["conjure"] = {"handlers": ["default"], "level": settings.log_level.upper(), "propagate": False}
     return config
+
+
+_CREDENTIAL = re.compile(
+    r"(?i)((?:token|key|secret|password)=)[^&\s\"']+"
+    r"|\b(?:ct|st|us|whsec|sk_test|sk_live|pk_test|pk_live)_[A-Za-z0-9_.\-]{8,}"
+)
+
+
+class RedactCredentials(logging.Filter):
+    """Replaces credentials in a log line (``token=…`` query values, ``ct_…``/``st_…``/``us_…``/keys) by ``***``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is left to the handler
+            return True
+        redacted = _CREDENTIAL.sub(lambda m: (m.group(1) or "") + "***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
 
 
 def _uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""User tokens (``us_…``, signed by the store) and the per-credential token-bucket rate limiter."""
+"""User tokens (``us_…``, signed by the store), the token-bucket rate limiter, and the password-hash bound."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from conjure.errors import UnauthorizedError
 
-__all__ = ["UserTokens", "RateLimiter", "RateDecision", "rfc3339"]
+__all__ = ["UserTokens", "RateLimiter", "RateDecision", "PasswordHashing", "rfc3339"]
 
 USER_PREFIX = "us_"
 
@@ -97,6 +97,40 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             while len(self._buckets) > self.max_buckets:
                 self._buckets.popitem(last=False)
+        return self._decision(allowed, tokens)
+
+    def peek(self, key: str) -> RateDecision:
+        """Whether a take would be allowed now, taking nothing."""
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        return self._decision(tokens >= 1.0, tokens)
+
+    def _decision(self, allowed: bool, tokens: float) -> RateDecision:
         retry = 0 if allowed else max(1, math.ceil((1.0 - tokens) / self.rate))
         reset = math.ceil((self.burst - tokens) / self.rate) if tokens < self.burst else 0
         return RateDecision(allowed, self.burst, int(tokens), reset, retry)
+
+
+class PasswordHashing:
+    """At most ``limit`` password hashes (scrypt, 32 MiB each) at once in this process.
+
+    A caller waits up to ``wait_seconds`` for a slot, then gets 503 ``overloaded``
+    (nothing done), so a flood of logins costs a bounded amount of memory and CPU.
+    """
+
+    def __init__(self, limit: int, wait_seconds: float) -> None:
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def run(self, fn: Any, *args: Any) -> Any:
+        from conjure.server.errors import ApiError
+
+        if not self._slots.acquire(timeout=self.wait_seconds):
+            raise ApiError(503, "overloaded", "too many sign-ins at once; retry shortly", headers={"Retry-After": "1"})
+        try:
+            return fn(*args)
+        finally:
+            self._slots.release()

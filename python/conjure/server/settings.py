@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     body_limit_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, description="largest request body accepted")
     rate_limit_per_second: float = Field(default=20.0, gt=0, description="token-bucket refill per key")
     rate_limit_burst: int = Field(default=40, ge=1, description="token-bucket size per key")
+    auth_failure_per_second: float = Field(
+        default=0.5, gt=0, description="wrong credentials or passwords forgiven per second, per client address and per email"
+    )
+    auth_failure_burst: int = Field(default=20, ge=1, description="wrong credentials allowed in a row before 429")
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, le=64, description="password hashes (scrypt, 32 MiB each) computed at once per process"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token of GET /metrics; unset: /metrics answers loopback clients only"
+    )
     meter_limit_per_day: int = Field(default=1000, ge=0, description="daily limit of every usage meter of an app")
     meter_limits: dict[str, int] = Field(
         default_factory=dict, description="per-meter daily limits set on every new app (overrides meter_limit_per_day)"

@@ -45,7 +45,8 @@ class Tenant:
 
 
 def make_settings(tmp_path: pathlib.Path, **overrides: Any) -> Settings:
-    base: dict[str, Any] = {"data_dir": tmp_path / "data", "rate_limit_per_second": 1000.0, "rate_limit_burst": 1000}
+    base: dict[str, Any] = {"data_dir": tmp_path / "data", "rate_limit_per_second": 1000.0, "rate_limit_burst": 1000,
+                            "auth_failure_burst": 1000}
     base.update(overrides)
     return Settings(**base)
 

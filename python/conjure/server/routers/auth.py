@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.responses import Response
 
 from conjure.errors import ConflictError, UnauthorizedError
-from conjure.server.deps import anonymous, state_of
+
+from conjure.server.deps import anonymous, client_address, count_failure, refuse_if_failing, state_of
 from conjure.server.errors import json_response
 from conjure.server.schemas import LoginRequest, LoginResult, SignupRequest, SignupResult
 from conjure.server.views import errors, router
@@ -28,7 +30,7 @@ Anon = Annotated[None, Depends(anonymous)]
 def signup(body: SignupRequest, request: Request, _: Anon) -> Response:
     st = state_of(request)
     try:
-        user = st.call("create_user", st.store.create_user, body.email, body.password)
+        user = st.password_hashing.run(st.call, "create_user", st.store.create_user, body.email, body.password)
     except ConflictError:
         raise ConflictError("this email is already registered", code="email_taken") from None
     token = st.tokens.issue(user["id"])
@@ -39,13 +41,18 @@ def signup(body: SignupRequest, request: Request, _: Anon) -> Response:
     "/v1/auth/login",
     summary="Log in",
     description="Returns a user token for a correct email and password; a wrong password and an "
-    "unknown email get the same 401 `invalid_credentials`.",
+    "unknown email get the same 401 `invalid_credentials`. Wrong passwords are throttled per client address "
+    "and per email (429 `too_many_failures` with `Retry-After`, the password not even checked).",
     responses={200: {"model": LoginResult}, **errors()},
 )
 def login(body: LoginRequest, request: Request, _: Anon) -> Response:
     st = state_of(request)
+    email = hashlib.sha256(body.email.strip().lower().encode("utf-8")).hexdigest()
+    failures = [f"ip:{client_address(request)}", f"email:{email}"]
+    refuse_if_failing(request, st, failures)
     try:
-        user = st.call("authenticate_user", st.store.authenticate_user, body.email, body.password)
+        user = st.password_hashing.run(st.call, "authenticate_user", st.store.authenticate_user, body.email, body.password)
     except UnauthorizedError:
+        count_failure(st, failures)
         raise UnauthorizedError("wrong email or password", code="invalid_credentials") from None
     return json_response(st.tokens.issue(user["id"]))

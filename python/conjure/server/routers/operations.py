@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from conjure.errors import ConjureError
+from conjure.errors import ConjureError, NotFoundError, UnauthorizedError
 from conjure.server.deps import state_of
 from conjure.server.errors import json_response
 from conjure.server.schemas import Error, Health
@@ -36,11 +38,26 @@ async def readyz(request: Request) -> Response:
     return json_response({"status": "ready"})
 
 
+LOOPBACK_CLIENTS = ("127.0.0.1", "::1", "localhost")
+
+
 @r.get(
     "/metrics",
     summary="Prometheus metrics",
-    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+    description="With the server's `metrics_token` set, only `Authorization: Bearer <metrics_token>` reads it "
+    "(401 otherwise); without one, only loopback clients do (404 for any other).",
+    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}},
+               401: {"description": "A metrics token is configured and this is not it", "model": Error},
+               404: {"description": "Not served to this client", "model": Error}},
 )
 async def metrics(request: Request) -> Response:
     st = state_of(request)
+    token = st.settings.metrics_token
+    if token is not None:
+        given = request.headers.get("authorization", "")
+        expected = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+            raise UnauthorizedError("GET /metrics takes the server's metrics token", code="invalid_credential")
+    elif not request.client or request.client.host not in LOOPBACK_CLIENTS:
+        raise NotFoundError("not found", code="not_found")
     return Response(st.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -23,7 +23,17 @@ from starlette.responses import Response
 
 from conjure.errors import BadInputError, NotFoundError, UnauthorizedError
 from conjure.runtime import RuntimeHub, serve_socket
-from conjure.server.deps import Principal, ServerState, _bearer, _take_rate, require_secret, state_of
+from conjure.server.deps import (
+    Principal,
+    ServerState,
+    _bearer,
+    _take_rate,
+    client_address,
+    count_failure,
+    refuse_if_failing,
+    require_secret,
+    state_of,
+)
 from conjure.server.errors import json_response
 from conjure.server.views import errors, metered, public_world, router
 
@@ -102,7 +112,13 @@ def _session_claims(request: Request, st: ServerState, token: str | None) -> dic
 async def _claims(request: Request, token: str | None = None) -> dict[str, Any]:
     st = state_of(request)
     token = _bearer(request) or token
-    claims = await run_in_threadpool(_session_claims, request, st, token)
+    failures = [f"ip:{client_address(request)}"]
+    refuse_if_failing(request, st, failures)
+    try:
+        claims = await run_in_threadpool(_session_claims, request, st, token)
+    except UnauthorizedError:
+        count_failure(st, failures)
+        raise
     _take_rate(request, st, f"session:{claims.get('jti')}")
     return claims
 
