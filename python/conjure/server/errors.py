@@ -88,6 +88,7 @@ class ApiError(Exception):
         detail: a human sentence.
         errors: optional field-level messages.
         headers: extra response headers (``Retry-After``, ...).
+        extra: extra body fields (the ``id`` an idempotent secret-bearing request created).
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class ApiError(Exception):
         *,
         errors: list[str] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -105,6 +107,7 @@ class ApiError(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        self.extra = extra or {}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -153,7 +156,7 @@ def _gate_failure(detail: str, code: str, diagnostics: list[Any]) -> Response:
 def error_response(exc: BaseException) -> Response:
     """The response for any exception a request can raise."""
     if isinstance(exc, ApiError):
-        return json_response(_body(exc.detail, exc.code, exc.errors), exc.status, exc.headers)
+        return json_response({**_body(exc.detail, exc.code, exc.errors), **exc.extra}, exc.status, exc.headers)
     if isinstance(exc, ProviderError):
         # The model server failed: a bad gateway. The message names no prompt, model or key.
         log.warning("agent provider failed: %s", exc.message)

@@ -1,10 +1,13 @@
 """The route class every router uses, and small HTTP helpers shared by routers.
 
 :class:`ConjureRoute` reads the body once under the size limit and implements
-``Idempotency-Key`` for every POST: the first request's status and body are kept
-(24 h, in the store) and replayed with ``Idempotent-Replayed: true``; the same key
-with other parameters, or while the first is running, is a 409; 5xx answers are
-not kept.
+``Idempotency-Key`` for every POST (API.md "Idempotency"): records are scoped by
+(app, mode, credential kind, key); the route's rights are checked before a record is
+looked up; the first request's status and body are kept (24 h, in the store) and
+replayed with ``Idempotent-Replayed: true``, except a body that carries a secret
+(a key, a webhook secret, a token), of which only the fact and the created id are
+kept (a retry is 409 ``idempotency_secret_not_replayed``); the same key with other
+parameters, or while the first is running, is a 409; 5xx answers are not kept.
 
 Nothing proportional to a body's size runs on the event loop: a JSON body past
 ``OFF_LOOP_BYTES`` is parsed in a worker thread before FastAPI sees it (FastAPI
@@ -27,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from conjure.errors import ConflictError
-from conjure.server.deps import resolve_principal, state_of
+from conjure.server.deps import require_key, require_secret, require_user, resolve_principal, state_of
 from conjure.server.errors import ApiError, error_response
 from conjure.server.middleware import BodyTooLarge
 
@@ -108,7 +111,45 @@ def _request_hash(request: Request, body: bytes, parsed: Any = _UNPARSED) -> str
     return h.hexdigest()
 
 
+# A 2xx body with one of these top-level fields carries a secret shown once: it is never stored.
+SECRET_FIELDS = ("key", "secret", "token", "connectToken")
+SECRET_NOT_REPLAYED = '{"secretNotReplayed":true'
+_SCOPE_PREFIX = {"secret": "s", "publishable": "p", "user": "u"}
+
+
+def scoped_key(kind: str, key: str) -> str:
+    """The stored idempotency key: the credential's kind and the client's key (hashed when both pass 255 chars)."""
+    prefix = _SCOPE_PREFIX[kind]
+    if len(key) + 2 <= 255:
+        return f"{prefix}:{key}"
+    return f"{prefix}#" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def stored_body(status: int, text: str) -> str:
+    """What the store keeps of a response: the body, or for a secret-bearing body only the fact and the id."""
+    if not 200 <= status < 300 or not text or len(text) > 65536:
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(data, dict) or not any(isinstance(data.get(f), str) for f in SECRET_FIELDS):
+        return text
+    created = data.get("id")
+    if created is None and isinstance(data.get("user"), dict):
+        created = data["user"].get("id")
+    return SECRET_NOT_REPLAYED + "," + json.dumps({"id": created}, separators=(",", ":"))[1:]
+
+
 def _replay(status: int, body: str) -> Response:
+    if body.startswith(SECRET_NOT_REPLAYED):
+        created = json.loads(body).get("id")
+        return error_response(ApiError(
+            409, "idempotency_secret_not_replayed",
+            "the first request with this Idempotency-Key created a secret, which is shown once and never stored; "
+            + (f"it created {created}" if created else "make a new request with a new key"),
+            extra={"id": created},
+        ))
     headers = {"Idempotent-Replayed": "true"}
     if body:
         try:
@@ -124,14 +165,23 @@ def _replay(status: int, body: str) -> Response:
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-async def _idempotent(request: Request, handler: Handler, key: str, body: bytes) -> Response:
+async def _idempotent(request: Request, handler: Handler, key: str, body: bytes, rights: list[Any]) -> Response:
+    """Runs ``handler`` at most once per (app, mode, credential kind, key).
+
+    The credential's rights for this route (``rights``: its require_* dependencies) are
+    checked before anything is looked up, so a replay only ever goes to a credential
+    that may make the request now, and a refused request leaves no record.
+    """
     try:
         principal = await resolve_principal(request)
+        for check in rights:
+            await check(request)
     except Exception as exc:  # noqa: BLE001 - answered like any request error
         return error_response(exc)
     st = state_of(request)
     app_id, mode = principal.idempotency_scope
     scoped = st.store.scoped(app_id, mode)
+    key = scoped_key(principal.kind, key)
     parsed = getattr(request, "_json", _UNPARSED)
     try:
         digest = await run_in_threadpool(_request_hash, request, body, parsed)
@@ -158,7 +208,8 @@ async def _idempotent(request: Request, handler: Handler, key: str, body: bytes)
             await run_in_threadpool(st.call, "idem_release", scoped.idempotency_release, key)
         else:
             text = bytes(response.body).decode("utf-8") if response.body else ""
-            await run_in_threadpool(st.call, "idem_complete", scoped.idempotency_complete, key, response.status_code, text)
+            kept = await run_in_threadpool(stored_body, response.status_code, text)
+            await run_in_threadpool(st.call, "idem_complete", scoped.idempotency_complete, key, response.status_code, kept)
     except Exception:  # noqa: BLE001 - the answer stands; the record expires by its lease
         log.exception("could not record the idempotent response")
     return response
@@ -169,6 +220,7 @@ class ConjureRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         original = super().get_route_handler()
+        rights = [d.call for d in self.dependant.dependencies if d.call in (require_user, require_secret, require_key)]
 
         async def handler(request: Request) -> Response:
             body = b""
@@ -186,7 +238,7 @@ class ConjureRoute(APIRoute):
                             [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]))
             key = request.headers.get("idempotency-key")
             if request.method == "POST" and key is not None and request.headers.get("authorization") is not None:
-                return await _idempotent(request, original, key, body)
+                return await _idempotent(request, original, key, body, rights)
             return await original(request)
 
         return handler

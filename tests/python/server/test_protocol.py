@@ -153,14 +153,16 @@ def test_idempotency_keys_are_scoped_per_mode(client, tenant):
 def test_idempotency_in_flight_is_409(client, tenant):
     st = client.app.state.conjure
     scoped = st.store.scoped(tenant.app_id, "test")
-    begin = scoped.idempotency_begin("busy", "hash-of-another-running-request")
+    from conjure.server.routing import scoped_key
+
+    begin = scoped.idempotency_begin(scoped_key("secret", "busy"), "hash-of-another-running-request")
     assert begin["kind"] == "new"
     r = client.post("/v1/worlds", json={"world": small_world()}, headers={**tenant.auth("sk_test"), "Idempotency-Key": "busy"})
     assert r.status_code == 409 and r.json()["code"] in ("idempotency_in_flight", "idempotency_key_reused")
 
 
 def test_idempotency_in_flight_same_parameters_is_409_in_flight(client, tenant):
-    from conjure.server.routing import _request_hash
+    from conjure.server.routing import _request_hash, scoped_key
 
     class Req:
         method = "POST"
@@ -171,7 +173,7 @@ def test_idempotency_in_flight_same_parameters_is_409_in_flight(client, tenant):
 
     body = json.dumps({"world": small_world()}).encode()
     scoped = client.app.state.conjure.store.scoped(tenant.app_id, "test")
-    assert scoped.idempotency_begin("same", _request_hash(Req, body))["kind"] == "new"
+    assert scoped.idempotency_begin(scoped_key("secret", "same"), _request_hash(Req, body))["kind"] == "new"
     r = client.post("/v1/worlds", content=body, headers={**tenant.auth("sk_test"), "Idempotency-Key": "same",
                                                          "Content-Type": "application/json"})
     _assert_error(r, 409, "idempotency_in_flight")
