@@ -1,9 +1,11 @@
-"""Uploaded frames: content-addressed files under the data directory.
+"""Uploaded frames: content-addressed files under the data directory, scoped to an app and mode.
 
 A frame (the seed image of a generated world) is accepted only when its magic bytes
-say JPEG, PNG or WebP and it is at most ``asset_max_bytes``. It is kept once, as
-``<asset_dir>/<sha256>.<ext>``, written atomically; its id is that file name and the
-world's entrance image points at ``/v1/assets/<id>``.
+say JPEG, PNG or WebP and it is at most ``asset_max_bytes``. It is kept once per
+(app, mode), as ``<asset_dir>/<app>/<mode>/<sha256>.<ext>``, written atomically; its
+id is that file name and the world's entrance image points at ``/v1/assets/<id>``.
+Only keys of the app and mode that uploaded a frame read it: a content hash known
+to another tenant finds nothing (404), like any other tenant's object.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from conjure.server.errors import ApiError
 __all__ = ["Asset", "AssetStore", "FormPart", "sniff", "parse_multipart", "ASSET_ID"]
 
 ASSET_ID = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp)$")
+_SCOPE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
@@ -59,8 +62,13 @@ class AssetStore:
         self.root = Path(root)
         self.max_bytes = int(max_bytes)
 
-    def put(self, data: bytes) -> Asset:
-        """Stores a frame (once per content) and returns it.
+    def _dir(self, app_id: str, mode: str) -> Path:
+        if not _SCOPE.match(app_id) or mode not in ("test", "live"):
+            raise NotFoundError("asset not found", code="not_found")
+        return self.root / app_id / mode
+
+    def put(self, data: bytes, app_id: str, mode: str) -> Asset:
+        """Stores a frame for an app and mode (once per content) and returns it.
 
         Raises:
             ApiError: 413 ``frame_too_large`` past the size limit.
@@ -72,10 +80,11 @@ class AssetStore:
         if ext is None:
             raise BadInputError("frame: a JPEG, PNG or WebP image is required", code="unsupported_frame")
         asset_id = f"{hashlib.sha256(data).hexdigest()}.{ext}"
-        path = self.root / asset_id
+        folder = self._dir(app_id, mode)
+        path = folder / asset_id
         if not path.exists():
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
@@ -87,11 +96,11 @@ class AssetStore:
                 raise
         return Asset(asset_id, MEDIA_TYPES[ext], len(data), path)
 
-    def get(self, asset_id: str) -> Asset:
-        """The stored frame with this id; NotFoundError otherwise."""
+    def get(self, asset_id: str, app_id: str, mode: str) -> Asset:
+        """The frame with this id that the app uploaded in this mode; NotFoundError otherwise."""
         if not ASSET_ID.match(asset_id):
             raise NotFoundError("asset not found", code="not_found")
-        path = self.root / asset_id
+        path = self._dir(app_id, mode) / asset_id
         if not path.is_file():
             raise NotFoundError("asset not found", code="not_found")
         ext = asset_id.rsplit(".", 1)[1]

@@ -327,6 +327,17 @@ def test_an_uploaded_frame_is_stored_and_used_as_the_entrance_image(client, tena
     assert got.status_code == 200 and got.content == PNG and got.headers["content-type"] == "image/png"
 
 
+def test_an_uploaded_frame_is_readable_only_by_the_app_and_mode_that_uploaded_it(client, tenant):
+    r = client.post("/v1/worlds", data={"premise": "a lighthouse", "seed": "2"},
+                    files={"frame": ("frame.png", PNG, "image/png")}, headers=tenant.auth("sk_test"))
+    assert r.status_code == 201, r.text
+    src = r.json()["world"]["entrance"]["image"]["src"]
+    other = make_tenant(client)
+    for who, kind in ((other, "sk_test"), (other, "pk_test"), (tenant, "sk_live"), (tenant, "pk_live")):
+        got = client.get(src, headers=who.auth(kind))
+        assert got.status_code == 404 and got.json()["code"] == "not_found", kind
+
+
 def test_a_frame_alone_generates_a_world(client, tenant):
     r = client.post("/v1/worlds", files={"frame": ("f.png", PNG, "image/png")}, headers=tenant.auth("sk_test"))
     assert r.status_code == 201, r.text

@@ -134,7 +134,7 @@ def _generate(request: Request, key: Principal, body: GenerateWorldRequest, fram
                        errors=["premise: give a premise, a seed frame, or both (or a world to import)"])
     frame = body.image.url if body.image is not None else None
     if frame_bytes is not None:
-        frame = request.app.state.assets.put(frame_bytes).url
+        frame = request.app.state.assets.put(frame_bytes, str(key.app_id), str(key.mode)).url
     premise = body.premise if body.premise is not None else FRAME_ONLY_PREMISE
     scoped = st.scoped(key)
     if body.async_:
@@ -201,12 +201,13 @@ async def create_world(request: Request, key: Secret) -> Response:
 @r.get(
     "/v1/assets/{assetId}",
     summary="Get an uploaded frame",
-    description="A seed frame stored by `POST /v1/worlds` (content-addressed: `<sha256>.<jpg|png|webp>`).",
+    description="A seed frame stored by `POST /v1/worlds` (content-addressed: `<sha256>.<jpg|png|webp>`), "
+    "readable by the keys of the app and mode that uploaded it (404 for any other).",
     responses={200: {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
                **errors(403, 404)},
 )
 def get_asset(assetId: Annotated[str, PathParam(max_length=80)], request: Request, key: AnyKey) -> Response:
-    asset = request.app.state.assets.get(assetId)
+    asset = request.app.state.assets.get(assetId, str(key.app_id), str(key.mode))
     return FileResponse(asset.path, media_type=asset.media_type,
                         headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
