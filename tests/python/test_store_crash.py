@@ -78,7 +78,10 @@ def test_sigkilled_writer_loses_no_acknowledged_write(tmp_path: Path) -> None:
         rest = child.stdout.read()
         child.wait()
         assert child.stderr is not None
+        stderr = child.stderr.read()
         child.stderr.close()
+        # It died of the kill, not of an error of its own before it (which would test nothing).
+        assert child.returncode == -signal.SIGKILL, f"run {run}: the writer exited {child.returncode}: {stderr[-2000:]}"
         kills += 1
         for line in rest.splitlines():
             try:
