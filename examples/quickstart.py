@@ -14,6 +14,7 @@ print(world)
 
 result = conjure.validate(world)
 print("gate ok:", result.ok, "| findings:", len(result.diagnostics))
+assert result.resolved is not None  # a world that passes the gate comes back resolved
 print("resolved courtyard:", result.resolved.states["courtyard"]["base"])
 
 flawed = conjure.World.from_file(HERE / "flawed-lighthouse.json")

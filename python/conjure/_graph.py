@@ -41,6 +41,14 @@ class GraphUnavailable(RuntimeError):
     """The layout library (igraph, a dependency of conjure-worlds) is not importable."""
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -167,17 +175,17 @@ def world_svg(world: dict[str, Any], diagnostics: Iterable[Any] = ()) -> str:
     path names: errors outlined red, warnings amber, each finding in the box's tooltip.
     """
     try:
-        import igraph
+        import igraph  # type: ignore[import-untyped]  # igraph ships no type information
     except ImportError as exc:  # a dependency of the distribution; a bare source checkout may lack it
         raise GraphUnavailable("drawing a world needs igraph: pip install igraph") from exc
 
-    scene = world.get("scene") if isinstance(world.get("scene"), dict) else {}
-    raw_states = scene.get("states") if isinstance(scene.get("states"), dict) else {}
+    scene = _obj(world.get("scene"))
+    raw_states = _obj(scene.get("states"))
     states = {k: (v if isinstance(v, dict) else {}) for k, v in raw_states.items() if isinstance(k, str)}
-    events = [e for e in scene.get("events", []) if isinstance(e, dict)] if isinstance(scene.get("events"), list) else []
-    entrance_obj = world.get("entrance")
-    entrance = entrance_obj.get("state") if isinstance(entrance_obj, dict) else None
-    entrance = entrance if isinstance(entrance, str) and entrance in states else None
+    raw_events = scene.get("events")
+    events = [e for e in raw_events if isinstance(e, dict)] if isinstance(raw_events, list) else []
+    entrance_id = _obj(world.get("entrance")).get("state")
+    entrance = entrance_id if isinstance(entrance_id, str) and entrance_id in states else None
     diag_states, diag_events, diag_other = _diagnostics_by_place(diagnostics)
     ids = list(states)
 
@@ -186,8 +194,8 @@ def world_svg(world: dict[str, Any], diagnostics: Iterable[Any] = ()) -> str:
     in_place: dict[str, list[_Line]] = {sid: [] for sid in ids}
     for index, ev in enumerate(events):
         kind = ev.get("kind", "transition")
-        name = ev.get("name") if isinstance(ev.get("name"), str) else ""
-        hotkey = ev.get("hotkey") if isinstance(ev.get("hotkey"), str) else ""
+        name = _text(ev.get("name"))
+        hotkey = _text(ev.get("hotkey"))
         sources = [s for s in dict.fromkeys(_as_list(ev.get("from"))) if s in states]
         to = ev.get("to")
         locked = bool(_as_list(ev.get("requires")))
@@ -199,7 +207,7 @@ def world_svg(world: dict[str, Any], diagnostics: Iterable[Any] = ()) -> str:
                 continue
             sources = [to]  # a transition into its own state: listed in place
         for src in sources:
-            ending = ev.get("ending") if isinstance(ev.get("ending"), dict) else {}
+            ending = _obj(ev.get("ending"))
             if kind == "terminal":
                 text, style = f"\u25a0 {hotkey} {name} \u2192 {ending.get('kind', '?')}", str(ending.get("kind", ""))
             elif kind == "transition" and isinstance(to, str) and to not in states:
@@ -219,15 +227,15 @@ def world_svg(world: dict[str, Any], diagnostics: Iterable[Any] = ()) -> str:
     boxes: list[_Box] = []
     for sid in ids:
         state = states[sid]
-        ending = state.get("ending") if isinstance(state.get("ending"), dict) else {}
-        ending_kind = ending.get("kind") if ending.get("kind") in ("win", "lose") else None
+        ending = _obj(state.get("ending"))
+        ending_kind = _text(ending.get("kind")) if ending.get("kind") in ("win", "lose") else None
         inner = _NODE_W - 14
         lines = [_Line(_fit(("\u25b6 " if sid == entrance else "") + sid, inner), "bold")]
-        base = state.get("base") if isinstance(state.get("base"), str) else ""
+        base = _text(state.get("base"))
         if base:
             lines.append(_Line(_fit(base, inner), "dim"))
         if ending_kind:
-            title = ending.get("title") if isinstance(ending.get("title"), str) else ""
+            title = _text(ending.get("title"))
             lines.append(_Line(_fit(f"{ending_kind.upper()} ending: {title}", inner), ending_kind))
         listed = in_place[sid]
         lines += [_Line(_fit(line.text, inner), line.style) for line in listed[:_MAX_LISTED]]
@@ -251,9 +259,9 @@ def world_svg(world: dict[str, Any], diagnostics: Iterable[Any] = ()) -> str:
 
     labels: list[_Box] = []
     for index, ev, _sources, _to in moves:
-        name = ev.get("name") if isinstance(ev.get("name"), str) else ""
-        hotkey = ev.get("hotkey") if isinstance(ev.get("hotkey"), str) else ""
-        timing = ev.get("timing") if isinstance(ev.get("timing"), dict) else {}
+        name = _text(ev.get("name"))
+        hotkey = _text(ev.get("hotkey"))
+        timing = _obj(ev.get("timing"))
         after = timing.get("after")
         key_text = hotkey or (f"after {after}s" if isinstance(after, (int, float)) and after > 0 else "")
         head = f"{key_text} \u00b7 {name}" if key_text else name
@@ -363,7 +371,7 @@ def world_svg(world: dict[str, Any], diagnostics: Iterable[Any] = ()) -> str:
     height = max([b.y + b.height for b in every] + [float(_PAD + _HEADER_H)]) + _PAD
 
     # ---------------------------------------------------------------- SVG
-    title = world.get("name") if isinstance(world.get("name"), str) else "world"
+    title = _text(world.get("name")) or "world"
     style_fill = {"bold": "#1a1a1a", "dim": "#555", "win": "#2e7d32", "lose": "#c62828", "error": "#c62828",
                   "warning": "#a05f00", "lock": "#8a6a12", "": "#222"}
     out = [

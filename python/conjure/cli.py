@@ -67,7 +67,8 @@ def field_text(world: dict[str, Any] | None, path: str) -> str | None:
     ``event[Open].movement.static``, ``scene.slots.abbey``, ``state[x].ambient[0]``), or None."""
     if not isinstance(world, dict):
         return None
-    scene = world.get("scene") if isinstance(world.get("scene"), dict) else {}
+    raw_scene = world.get("scene")
+    scene: dict[str, Any] = raw_scene if isinstance(raw_scene, dict) else {}
     node: Any = world
     pos = 0
     while pos < len(path):
@@ -77,8 +78,8 @@ def field_text(world: dict[str, Any] | None, path: str) -> str | None:
         pos = m.end()
         kind, key, index, name = m.group(1), m.group(2), m.group(3), m.group(4)
         if kind == "state":
-            states = scene.get("states") if isinstance(scene.get("states"), dict) else {}
-            node = states.get(key)
+            states = scene.get("states")
+            node = states.get(key) if isinstance(states, dict) else None
         elif kind in ("event", "cutscene"):
             items = scene.get("events" if kind == "event" else "cutscenes")
             node = next((e for e in items if isinstance(e, dict) and e.get("name") == key), None) if isinstance(items, list) else None
@@ -153,7 +154,7 @@ def excerpt_lines(diag: conjure.Diagnostic, world: dict[str, Any] | None) -> lis
 
 def _read(name: str, stdin: Any) -> bytes:
     if name == "-":
-        return stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
+        return bytes(stdin.buffer.read()) if hasattr(stdin, "buffer") else str(stdin.read()).encode("utf-8")
     with open(name, "rb") as fh:
         return fh.read()
 

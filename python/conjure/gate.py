@@ -147,7 +147,7 @@ def apply_ops(
             raise BadInputError(
                 f"ops: a list of op objects (or its JSON text), not {type(ops).__name__}", code="bad_input"
             ) from None
-    edited, apply_errors = _core.apply_ops(world_arg(world), ops, limits)
+    edited, apply_errors = _core.apply_ops(world_arg(world), ops if isinstance(ops, (str, bytes)) else list(ops), limits)
     result = _core.gate(edited, limits, _plugins(plugins))
     return OpsResult(
         world=World._adopt(edited),

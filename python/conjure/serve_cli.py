@@ -131,9 +131,9 @@ def _owner_id(store: Any, email_or_id: str) -> str:
 
     found = store.find_user(email_or_id)
     if found is not None:
-        return found["id"]
+        return str(found["id"])
     try:
-        return store.get_user(email_or_id)["id"]
+        return str(store.get_user(email_or_id)["id"])
     except NotFoundError:
         raise NotFoundError(f"no user {email_or_id!r} (give the user's id)", code="not_found") from None
 

@@ -125,7 +125,7 @@ class World:
         return self.to_svg()
 
 
-WorldLike = Union[World, dict, str, bytes]
+WorldLike = Union[World, dict[str, Any], str, bytes]
 """Anything the facade accepts as a world: a World, a dict, or JSON text."""
 
 
