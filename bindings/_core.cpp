@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   init_versions(m);
   init_store(m);
   init_runtime(m);
+  init_postgres(m);
 }

@@ -9,3 +9,4 @@ void init_ops(pybind11::module_& m);
 void init_versions(pybind11::module_& m);
 void init_store(pybind11::module_& m);
 void init_runtime(pybind11::module_& m);
+void init_postgres(pybind11::module_& m);

@@ -1,4 +1,4 @@
-"""``conjure store check`` and ``conjure store backup PATH``."""
+"""``conjure store check``, ``conjure store backup PATH`` and ``conjure store migrate``."""
 
 from __future__ import annotations
 
@@ -93,6 +93,32 @@ def _backup(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
+    from conjure import _core
+    from conjure.errors import ConjureError
+
+    url = args.database_url or os.environ.get("CONJURE_DATABASE_URL")
+    if not url:
+        out.write("error: no database: give --database-url or set CONJURE_DATABASE_URL "
+                  "(a SQLite store migrates itself when it is opened)\n")
+        return 2
+    if not url.startswith(("postgresql://", "postgres://")):
+        out.write("error: --database-url: a postgresql:// URL\n")
+        return 2
+    shown = _core.redact_database_url(url)
+    try:
+        result = _core.postgres_migrate(url)
+    except ConjureError as exc:
+        out.write(f"error: {shown}: {exc}\n")
+        return 1
+    before, after = result["before"], result["after"]
+    if before == after:
+        out.write(f"{shown}: schema version {after}, up to date\n")
+    else:
+        out.write(f"{shown}: migrated from schema version {before} to {after}\n")
+    return 0
+
+
 def add_parser(subparsers: Any) -> None:
     """Adds ``store check`` and ``store backup PATH`` to the ``conjure`` command."""
     p = subparsers.add_parser("store", help="check or back up a store", description="check or back up a store")
@@ -118,3 +144,14 @@ def add_parser(subparsers: Any) -> None:
     b.add_argument("--store", default=None, help=store_help)
     b.add_argument("--force", action="store_true", help="overwrite PATH when it exists")
     b.set_defaults(handler=_backup)
+
+    m = sub.add_parser(
+        "migrate",
+        help="bring a PostgreSQL database to this version's schema",
+        description="Applies the numbered migrations a PostgreSQL database lacks, each in its own transaction, "
+        "under an advisory lock (several starters take turns). Run it before starting a new version "
+        "(docs/deploy.md). Exit 0 when the schema is current, 1 on failure.",
+    )
+    m.add_argument("--database-url", default=None, metavar="URL",
+                   help="postgresql://user@host:port/database (default: $CONJURE_DATABASE_URL)")
+    m.set_defaults(handler=_migrate)

@@ -91,3 +91,12 @@ def redis_service():
     prefix = services.unique_prefix()
     yield url, prefix
     services.drop_prefix(url, prefix)
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty database on the machine's PostgreSQL (started when down; a failure, never a skip)."""
+    services = _services()
+    name, url = services.create_database()
+    yield url
+    services.drop_database(name)
