@@ -46,7 +46,10 @@ def _resolve(args: argparse.Namespace, out: TextIO) -> bool:
 def _open(path: str, read_only: bool) -> Any:
     from conjure.store import Store
 
-    return Store(path, read_only=read_only)
+    # A deployment may give the server secret in the environment instead of keeping it in the
+    # store (docs/deploy.md); a read-only open of such a store needs it from there.
+    secret = os.environ.get("CONJURE_SECRET") or None
+    return Store(path, read_only=read_only, server_secret=secret)
 
 
 def _check(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:

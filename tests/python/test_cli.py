@@ -137,3 +137,13 @@ def test_command_runs_as_a_subprocess(lighthouse_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"][0]["file"] == str(lighthouse_path)
+
+
+def test_store_check_opens_a_store_whose_secret_is_given_in_the_environment(tmp_path, monkeypatch, capsys):
+    from conjure.store import Store
+
+    path = tmp_path / "deployed.db"
+    with Store(str(path), server_secret="a" * 64):  # a deployment's store: the secret lives in the env
+        pass
+    monkeypatch.setenv("CONJURE_SECRET", "a" * 64)
+    assert main(["store", "check", "--store", str(path)]) == 0, capsys.readouterr().out
