@@ -7,39 +7,23 @@ a screenshot to build/artifacts/play-browser.png.
 
 from __future__ import annotations
 
-import os
 import pathlib
-import shutil
 import time
 from typing import Any, Callable
 
 import pytest
 
+from chromium import chromium_driver
 from e2e_servers import ROOT, Server, start_server
 from test_play import abbey_tenant, mint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = pathlib.Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "build" / "artifacts"
 
 
 def _driver() -> Any:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium (apt-get install -y chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-    from selenium.webdriver.chrome.service import Service
-
-    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not os.path.isfile(driver_path):
-        pytest.skip("no chromedriver (apt-get install -y chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--window-size=1280,860"):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(driver_path), options=options)
+    return chromium_driver()
 
 
 def _until(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:

@@ -5,9 +5,8 @@ label stays inside its box, and a screenshot of each is kept in build/artifacts/
 from __future__ import annotations
 
 import itertools
-import os
 import pathlib
-import shutil
+import sys
 from typing import Any
 
 import pytest
@@ -18,8 +17,10 @@ from graph_worlds import big_world
 pytestmark = pytest.mark.slow
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # the shared headless-Chromium helper
+from chromium import chromium_driver  # noqa: E402
+
 ARTIFACTS = ROOT / "build" / "artifacts"
-CHROMIUM = pathlib.Path("/usr/bin/chromium")
 
 _MEASURE = """
 const rect = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
@@ -32,20 +33,7 @@ return Array.from(document.querySelectorAll('svg.conjure-world text.label')).map
 
 @pytest.fixture(scope="module")
 def browser() -> Any:
-    if not CHROMIUM.is_file():
-        pytest.skip("no /usr/bin/chromium (apt-get install -y chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-    from selenium.webdriver.chrome.service import Service
-
-    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not os.path.isfile(driver_path):
-        pytest.skip("no chromedriver (apt-get install -y chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--no-first-run", "--window-size=1400,1000"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver = chromium_driver("1400,1000")
     yield driver
     driver.quit()
 
