@@ -12,7 +12,10 @@
 #include "bindings.hpp"
 #include "conjure/errors.hpp"
 #include "conjure/kernel/diagnostic.hpp"
+#include "conjure/embedded.hpp"
 #include "conjure/kernel/gate.hpp"
+#include "conjure/kernel/hotkeys.hpp"
+#include "conjure/kernel/tokenizer.hpp"
 #include "conjure/world/world.hpp"
 #include "json_convert.hpp"
 #include "plugins.hpp"
@@ -340,4 +343,37 @@ void init_kernel(py::module_& m) {
         return out;
       },
       "Every built-in lint: {id, severity, structural, description}.");
+
+  m.def(
+      "doctrine_words",
+      [](const std::string& lint) {
+        std::string_view data = conjure::embedded_file("lints/" + lint + ".txt");
+        if (data.empty()) throw py::value_error("no doctrine word list for lint '" + lint + "'");
+        py::list out;
+        std::size_t pos = 0;
+        while (pos < data.size()) {
+          std::size_t eol = data.find('\n', pos);
+          if (eol == std::string_view::npos) eol = data.size();
+          std::string_view line = data.substr(pos, eol - pos);
+          pos = eol + 1;
+          if (std::size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+          while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
+          while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+          if (!line.empty()) out.append(py::str(line.data(), line.size()));
+        }
+        return out;
+      },
+      py::arg("lint"),
+      "The entries of a doctrine lint's word list (negation, intent, whiteout, lethal-override), as the "
+      "gate reads them: one word or phrase each, `*suffix` for a word ending.");
+
+  m.def(
+      "count_tokens",
+      [](const std::string& text) { return conjure::default_tokenizer().count(text); },
+      py::arg("text"), "Tokens `text` costs with the gate's default tokenizer (conjure-words-v1, docs/lints.md).");
+
+  m.def(
+      "is_reserved_hotkey",
+      [](const std::string& key) { return conjure::is_reserved_hotkey(key); },
+      py::arg("key"), "True for W, A, S, D (any case) and the digits: the keys the player's controls use.");
 }

@@ -4,7 +4,19 @@
 // `limit` on how many states and events a world holds.
 #include <unordered_set>
 
+#include "conjure/kernel/hotkeys.hpp"
 #include "kernel/model.hpp"
+
+namespace conjure {
+
+bool is_reserved_hotkey(std::string_view hk) noexcept {
+  if (hk.size() != 1) return false;
+  char c = hk[0];
+  return c == 'w' || c == 'a' || c == 's' || c == 'd' || c == 'W' || c == 'A' || c == 'S' ||
+         c == 'D' || (c >= '0' && c <= '9');
+}
+
+}  // namespace conjure
 
 namespace conjure::kernel {
 
@@ -15,12 +27,6 @@ void append_lower_ascii(std::string& out, std::string_view s) {
   for (char c : s) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool reserved_key(std::string_view hk) {
-  if (hk.size() != 1) return false;
-  char c = hk[0];
-  return c == 'w' || c == 'a' || c == 's' || c == 'd' || c == 'W' || c == 'A' || c == 'S' ||
-         c == 'D' || (c >= '0' && c <= '9');
-}
 
 const char* kind_name(EventKind k) {
   switch (k) {
@@ -129,7 +135,7 @@ void lint_structural(const Model& m, Context& cx) {
         break;
     }
     if (!e.hotkey.empty()) {
-      if (reserved_key(e.hotkey)) {
+      if (is_reserved_hotkey(e.hotkey)) {
         cx.error("reserved-hotkey", path() + ".hotkey",
                  "hotkey " + quote(e.hotkey) +
                      " is reserved (W, A, S, D move the player; digits pick listed events); choose "

@@ -30,7 +30,8 @@ from conjure.agent.prose import (
     sanitize,
     slug,
 )
-from conjure.agent.scene import RESERVED_KEYS, Clarify, Scene, display, tokens
+from conjure import _core
+from conjure.agent.scene import Clarify, Scene, display, tokens
 
 __all__ = ["Plan", "HELP"]
 
@@ -185,7 +186,7 @@ class _Planner:
         if self.key is None:
             return None
         key = self.key.upper() if len(self.key) == 1 else self.key.capitalize()
-        if key in RESERVED_KEYS:
+        if _core.is_reserved_hotkey(key):
             raise Clarify(
                 f"{key} is reserved ({'WASD move the player' if key.isalpha() else 'digits pick listed actions'}). "
                 "Which other key should it use?"

@@ -1,7 +1,7 @@
 """Pixel prose for the agent: the doctrine word lists, a sanitiser, the token budget.
 
-The word lists mirror the kernel's data files (``cpp/data/lints/*.txt``); a test fails
-when they drift. The agent uses them to write prose the gate accepts without doctrine
+The word lists and the token count are the kernel's (through ``conjure._core``). The agent
+uses them to write prose the gate accepts without doctrine
 warnings: clauses that negate or state intent are dropped, whiteout phrases are
 replaced by safe ones, and a state's composed prompt is kept inside the token budget.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+
+from conjure import _core
 
 __all__ = [
     "NEGATION",
@@ -32,35 +34,11 @@ __all__ = [
 
 BUDGET = 77
 
-NEGATION: tuple[str, ...] = (
-    "no", "not", "without", "never", "none", "nothing", "nobody", "nowhere", "neither", "nor", "cannot", "*n't",
-)
-
-INTENT: tuple[str, ...] = (
-    "the player should", "the player must", "the player feels", "the player feel", "the player will",
-    "the player needs to", "the player wants to", "players should", "players must", "players feel",
-    "you should", "you must", "you feel", "you will feel", "you need to", "you have to", "the goal",
-    "your goal", "the objective", "your objective", "in order to", "this is where", "represents",
-    "represent", "symbolises", "symbolizes", "symbolise", "symbolize", "symbolic of", "symbolising",
-    "symbolizing", "is meant to", "are meant to",
-)
-
-WHITEOUT: tuple[str, ...] = (
-    "blinding", "blinding light", "blinding white", "white light", "bright white light", "flash of white",
-    "white flash", "flash of light", "fade to white", "fades to white", "fading to white", "fade into white",
-    "fades into white", "pure white", "all white", "overexposed", "over exposed", "overexposure", "blown out",
-    "washed out", "whiteout", "white out", "fog fills the view", "fog filling the view", "fog fills the frame",
-    "fog filling the frame", "fog fills the screen", "smoke fills the view", "smoke filling the view",
-    "smoke fills the frame", "smoke filling the frame", "smoke fills the screen", "mist fills the view",
-    "mist filling the view", "mist fills the frame", "engulfed in fog", "engulfed in smoke", "engulfed in light",
-)
-
-LETHAL: tuple[str, ...] = (
-    "die", "dies", "died", "dying", "dead", "death", "kill", "kills", "killed", "killing", "drown", "drowns",
-    "drowned", "drowning", "murdered", "slain", "slay", "slays", "perish", "perishes", "perished", "fatal",
-    "fatally", "lethal", "executed", "suffocates", "suffocated", "bleeds out", "bleed out", "crushed to death",
-    "burned alive", "burns alive",
-)
+# The doctrine word lists are the kernel's own (cpp/data/lints/*.txt, compiled into the core).
+NEGATION: tuple[str, ...] = tuple(_core.doctrine_words("negation"))
+INTENT: tuple[str, ...] = tuple(_core.doctrine_words("intent"))
+WHITEOUT: tuple[str, ...] = tuple(_core.doctrine_words("whiteout"))
+LETHAL: tuple[str, ...] = tuple(_core.doctrine_words("lethal-override"))
 
 # Safe stand-ins for whiteout phrases (longest phrases are matched first).
 _WHITEOUT_SWAPS: dict[str, str] = {
@@ -151,31 +129,8 @@ def sanitize(text: str) -> str:
 
 
 def count_tokens(text: str) -> int:
-    """The kernel's default token count (``conjure-words-v1``).
-
-    Whitespace is free; a word (letters and digits, an apostrophe between two of them
-    belonging to it) costs one token per started 8 characters; any other character costs one.
-    """
-    tokens = 0
-    word = 0
-    n = len(text)
-    i = 0
-    while i < n:
-        ch = text[i]
-        if ch.isalnum():
-            word += 1
-        elif ch in "'\u2019" and word > 0 and i + 1 < n and text[i + 1].isalnum():
-            word += 1
-        else:
-            if word:
-                tokens += (word + 7) // 8
-                word = 0
-            if not ch.isspace():
-                tokens += 1
-        i += 1
-    if word:
-        tokens += (word + 7) // 8
-    return tokens
+    """The kernel's default token count (``conjure-words-v1``, the ``budget`` lint's)."""
+    return _core.count_tokens(text)
 
 
 _SLOT_REF = re.compile(r"(?<!\{)\{([A-Za-z0-9_.\-]+)\}(?!\})")

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from conjure import _core
 from conjure.agent.prose import fill_slots, slug
 
 __all__ = ["Scene", "Clarify", "Match", "tokens", "display"]
@@ -62,7 +63,6 @@ class Match:
     score: float
 
 
-RESERVED_KEYS = frozenset("WASD0123456789")
 _EXTRA_KEYS = ("Space", "Enter", "Tab", "Backspace")
 
 
@@ -272,7 +272,7 @@ class Scene:
         firsts = [w[0].upper() for w in words if w.lower() not in skip]
         rest = [c.upper() for w in words for c in w[1:]]
         for c in firsts + rest + list("EFRTGQZXCVBNMHJKLUIOPY"):
-            if c.isalpha() and c not in RESERVED_KEYS and c not in used:
+            if c.isalpha() and not _core.is_reserved_hotkey(c) and c not in used:
                 self.pending_keys.append((frozenset(froms), c))
                 return c
         for k in _EXTRA_KEYS:

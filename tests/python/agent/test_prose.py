@@ -21,8 +21,14 @@ def entries(name: str) -> set[str]:
     ("name", "mine"),
     [("negation", prose.NEGATION), ("intent", prose.INTENT), ("whiteout", prose.WHITEOUT), ("lethal-override", prose.LETHAL)],
 )
-def test_word_lists_match_the_kernel_data_files(name, mine):
+def test_word_lists_are_the_kernel_data_files(name, mine):
     assert set(mine) == entries(name)
+    assert len(mine) == len(set(mine)) > 0
+
+
+def test_the_reserved_hotkeys_are_the_kernels():
+    assert [k for k in "WASDwasd0123456789EQ" if conjure._core.is_reserved_hotkey(k)] == list("WASDwasd0123456789")
+    assert not conjure._core.is_reserved_hotkey("Space")
 
 
 @pytest.mark.parametrize(
