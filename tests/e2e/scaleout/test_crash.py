@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from deployment import Deployment, start_deployment
-from test_scaleout import PASSWORD
+from test_scaleout import PASSWORD, _world_ids
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -88,18 +88,7 @@ def test_fifty_sigkills_under_writers_lose_no_acknowledged_write(dep: Deployment
     assert all(code in (502, 503) for code in other), other  # only requests cut by a kill
     time.sleep(2.5)  # the balancer sees every process up again
     for i in range(3):
-        ids: set[str] = set()
-        cursor = None
-        with dep.client(i) as http:
-            while True:
-                r = http.get("/v1/worlds", params={"limit": 100, **({"cursor": cursor} if cursor else {})},
-                             headers=sk)
-                assert r.status_code == 200, r.text
-                ids.update(w["id"] for w in r.json()["data"])
-                cursor = r.json().get("nextCursor")
-                if not cursor:
-                    break
-        missing = set(acknowledged) - ids
+        missing = set(acknowledged) - _world_ids(dep, i, sk)
         assert not missing, f"process {i} lacks {len(missing)} acknowledged worlds"
     dep.stop()  # every process down: check the store file itself
     check = subprocess.run([sys.executable, "-m", "conjure.cli", "store", "check", "--store",

@@ -139,16 +139,22 @@ def _mint(client, tenant, world_id: str) -> str:
     return r.json()["token"]
 
 
+def _playing(holder) -> tuple[Any, str, dict[str, Any]]:
+    """A tenant of ``holder`` with a world and an admitted session: (tenant, session token, exchange answer)."""
+    tenant = make_tenant(holder)
+    world = import_world(holder, tenant)["world"]["id"]
+    token = _mint(holder, tenant, world)
+    ex = holder.post("/v1/sessions/exchange", headers={"Authorization": f"Bearer {token}"}).json()
+    return tenant, token, ex
+
+
 def test_a_settle_sent_to_one_server_closes_the_socket_held_by_another(tmp_path, redis_service):
     from starlette.websockets import WebSocketDisconnect
 
     settings = _settings(tmp_path, redis_service)
     with TestClient(create_app(settings), raise_server_exceptions=False) as holder, \
             TestClient(create_app(settings), raise_server_exceptions=False) as other:
-        tenant = make_tenant(holder)
-        world = import_world(holder, tenant)["world"]["id"]
-        token = _mint(holder, tenant, world)
-        ex = holder.post("/v1/sessions/exchange", headers={"Authorization": f"Bearer {token}"}).json()
+        _, token, ex = _playing(holder)
         with holder.websocket_connect(f"/v1/runtime?token={ex['connectToken']}") as ws:
             assert ws.receive_json()["type"] == "ready"
             end = time.monotonic() + 10  # the socket announces itself off the event loop
@@ -186,10 +192,7 @@ def test_a_kill_for_another_apps_session_is_ignored_by_the_holder(tmp_path, redi
     settings = _settings(tmp_path, redis_service)
     redis = _redis(str(settings.redis_url.get_secret_value()))
     with TestClient(create_app(settings), raise_server_exceptions=False) as holder:
-        tenant = make_tenant(holder)
-        world = import_world(holder, tenant)["world"]["id"]
-        token = _mint(holder, tenant, world)
-        ex = holder.post("/v1/sessions/exchange", headers={"Authorization": f"Bearer {token}"}).json()
+        tenant, token, ex = _playing(holder)
         with holder.websocket_connect(f"/v1/runtime?token={ex['connectToken']}") as ws:
             assert ws.receive_json()["type"] == "ready"
             end = time.monotonic() + 10
