@@ -56,10 +56,13 @@ struct Options {
   std::optional<int> workers;
   std::string python = CONJURE_HOST_PYTHON;
 };
+// Flags that are settings read by every worker: exported as their CONJURE_* variable.
+constexpr const char* kRedisUrlEnv = "CONJURE_REDIS_URL";
 
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: conjured [--host HOST] [--port PORT] [--data-dir DIR] [--workers N] [--python PATH]\n"
+               "                [--redis-url URL]\n"
                "\n"
                "Serves the conjure HTTP API (the same app as `conjure serve`) from a native host.\n"
                "Settings come from CONJURE_* environment variables and the TOML file named by\n"
@@ -74,6 +77,8 @@ void usage(FILE* out) {
                "                  (default: $CONJURE_WORKERS or 1)\n"
                "  --python PATH   the Python interpreter whose environment is embedded\n"
                "                  (default: $CONJURE_PYTHON, else %s)\n"
+               "  --redis-url URL Redis shared by every process of a deployment\n"
+               "                  (default: $CONJURE_REDIS_URL; docs/deploy.md)\n"
                "\n"
                "SIGTERM or SIGINT: stop accepting, drain in-flight requests for up to\n"
                "shutdown_timeout_seconds, exit 0.\n",
@@ -113,7 +118,7 @@ int parse_args(int argc, char** argv, Options* o) {
       value = arg.substr(eq + 1);
     }
     if (name != "--host" && name != "--port" && name != "--data-dir" && name != "--workers" &&
-        name != "--python") {
+        name != "--python" && name != "--redis-url") {
       return bad_usage("unknown option %s", arg);
     }
     if (!value) {
@@ -127,6 +132,9 @@ int parse_args(int argc, char** argv, Options* o) {
     } else if (name == "--port") {
       if (!parse_int(*value, 0, 65535, &number)) return bad_usage("--port takes a number from 0 to 65535, not '%s'", *value);
       o->port = number;
+    } else if (name == "--redis-url") {
+      if (value->empty()) return bad_usage("%s needs a value", name);
+      setenv(kRedisUrlEnv, value->c_str(), 1);  // validated with the other settings, in every worker
     } else if (name == "--data-dir") {
       if (value->empty()) return bad_usage("%s needs a value", name);
       o->data_dir = *value;

@@ -149,6 +149,16 @@ def test_conjured_bad_settings_exit_2_naming_the_setting(tmp_path: pathlib.Path)
     assert "invalid settings" in done.stderr and "rate_limit_burst" in done.stderr
 
 
+def test_conjured_redis_url_flag_is_a_setting_checked_without_showing_it(tmp_path: pathlib.Path) -> None:
+    requires_conjured()
+    done = subprocess.run([str(CONJURED), "--port", "0", "--data-dir", str(tmp_path / "d"),
+                           "--redis-url", "http://:hunter2secret@127.0.0.1:1"], capture_output=True, text=True,
+                          env=server_env(), cwd=tmp_path, timeout=POLL_LIMIT_S)
+    assert done.returncode == 2
+    assert "invalid settings" in done.stderr and "redis_url" in done.stderr
+    assert "hunter2secret" not in done.stderr
+
+
 def test_conjured_reads_settings_from_conjure_config(tmp_path: pathlib.Path, servers: list[Server]) -> None:
     config = tmp_path / "conjure.toml"
     config.write_text('rate_limit_per_second = 0.001\nrate_limit_burst = 2\n')

@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     fields take JSON (``CONJURE_METER_LIMITS='{"generate": 50}'``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="CONJURE_", extra="forbid", validate_default=True)
+    # hide_input_in_errors: a refused value may hold a secret (a Redis or database URL's password).
+    model_config = SettingsConfigDict(
+        env_prefix="CONJURE_", extra="forbid", validate_default=True, hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(default=Path(".conjure-data"), description="directory of the store")
     database: Path | None = Field(default=None, description="the SQLite file (default: <data_dir>/conjure.db)")

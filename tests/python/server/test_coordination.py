@@ -127,8 +127,9 @@ def test_redis_down_falls_back_to_local_buckets_and_counts_it(tmp_path):
 def test_the_redis_url_is_validated_and_never_shown(tmp_path):
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError):
-        make_settings(tmp_path, redis_url="http://127.0.0.1:6379")
+    with pytest.raises(ValidationError) as refused:
+        make_settings(tmp_path, redis_url="http://:hunter2secret@127.0.0.1:6379")
+    assert "redis_url" in str(refused.value) and "hunter2secret" not in str(refused.value)
     settings = make_settings(tmp_path, redis_url="redis://:hunter2secret@127.0.0.1:6379/0")
     assert "hunter2secret" not in repr(settings) and "hunter2secret" not in str(settings.model_dump())
 
