@@ -141,3 +141,25 @@ def test_the_dev_part_of_the_eval_keeps_its_level():
 def test_the_eval_worlds_are_the_committed_files():
     root = pathlib.Path(__file__).resolve().parents[2] / "data" / "agent" / "eval" / "worlds"
     assert json.loads((root / "abbey.json").read_text()) == ABBEY
+
+
+def test_garbled_and_hostile_text_never_crashes_nor_returns_a_broken_world():
+    """Words of real instructions shuffled, cut, doubled and mixed with symbols and other
+    scripts, over three worlds: every answer is a gate-clean world or a question."""
+    import random
+
+    rng = random.Random(11)
+    cases = load_part("dev")
+    words = [w for c in cases for w in c["instruction"].split()]
+    noise = ["{", "}", "'", "\u201c", "\u27e6", "\u27e7", "\u0434\u043e\u043c", "\u5854", "\U0001F600", "\x00", "null", "--", ";", "and", "it"]
+    for name in ("abbey", "train", "city"):
+        world = load_world(name)
+        for _ in range(30):
+            n = rng.randint(1, 14)
+            text = " ".join(rng.choice(words + noise) for _ in range(n))
+            out = edit(world, text)
+            if out.world is None:
+                continue  # a refused edit is allowed; a crash or a broken world is not
+            assert not [d for d in conjure.validate(out.world.to_dict()).diagnostics if d.severity == "error"], text
+            if out.clarification:
+                assert not out.changed and out.ops == []
