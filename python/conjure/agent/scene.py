@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ def tokens(text: str, *, keep_stop: bool = False) -> list[str]:
     return [_stem(w) for w in words if keep_stop or w not in _STOP]
 
 
+@lru_cache(maxsize=65536)
 def display(state_id: str) -> str:
     """A state id as words: ``bell_tower`` → ``bell tower``."""
     return re.sub(r"[_\-.]+", " ", state_id).strip()

@@ -5,6 +5,7 @@ question naming the candidates when two fit equally well or none does."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from conjure.agent.scene import Clarify, Scene, display
@@ -19,6 +20,7 @@ _FILLER = frozenset(
 _GENERIC_VERBS = frozenset({"go", "enter", "take", "open", "return", "back", "climb", "descend", "move", "walk", "head", "get"})
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude verb/noun stem: ringing, rings, rang-less forms → ring; overriding, override → overrid."""
     w = word.lower().strip("'")
@@ -118,13 +120,14 @@ _MEMO: dict[tuple, dict[str, Any]] = {}
 
 
 def memo(sc: Scene) -> dict[str, Any]:
-    """Per-world values the rules reuse, keyed by the world object (never changed in place by the
-    agent), its rev and its wiring: a world is read once, not once per rule or per edit."""
+    """Per-world values the rules reuse, keyed by the world's rev, ids, wiring and prose (the
+    strings' hashes are cached by Python): a world is read once, not once per rule or per edit."""
     mine = getattr(sc, "_memo", None)
     if mine is not None:
         return mine
-    key = (id(sc.world), sc.world.get("rev"), tuple(sc.states),
-           tuple((e["name"], tuple(sc.froms(e)), e.get("to")) for e in sc.events), len(sc.slots))
+    key = (sc.world.get("rev"), tuple(sc.states), hash(tuple(str(st.get("base")) for st in sc.states.values())),
+           tuple((e["name"], tuple(sc.froms(e)), e.get("to"), str(e.get("base"))) for e in sc.events),
+           tuple(sc.slots.items()))
     mine = _MEMO.get(key)
     if mine is None:
         if len(_MEMO) > 64:
