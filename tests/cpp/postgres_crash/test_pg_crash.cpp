@@ -5,7 +5,10 @@
 // reconnects by itself each time the server comes back.
 //
 // Its own test area (label postgres_crash): scripts/test --fast leaves it out.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,8 +44,19 @@ std::string bindir() {
 }
 
 int free_port() {
-  // A port from a range nobody else here uses, offset by our pid.
-  return 20000 + static_cast<int>(getpid() % 20000);
+  // A port the kernel says is free now (the cluster binds it a moment later).
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  if (fd >= 0) close(fd);
+  return port != 0 ? port : 20000 + static_cast<int>(getpid() % 20000);
 }
 
 class Cluster {
