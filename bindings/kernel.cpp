@@ -295,10 +295,12 @@ void init_kernel(py::module_& m) {
 
   m.def(
       "gate",
-      [](py::handle world, py::handle limits, py::handle plugins) {
+      [](py::handle world, py::handle limits, py::handle plugins,
+         std::optional<std::vector<std::string>> characters) {
         conjure::GateOptions options;
         options.limits = conjure_py::limits_arg(limits);
         options.plugins = plugins_arg(plugins);
+        options.characters = std::move(characters);
         auto out = std::make_unique<PyGateResult>();
         PyObject* p = world.ptr();
         if (PyUnicode_Check(p) || PyBytes_Check(p) || PyByteArray_Check(p)) {
@@ -321,7 +323,9 @@ void init_kernel(py::module_& m) {
         return out;
       },
       py::arg("world"), py::arg("limits") = py::none(), py::arg("plugins") = py::none(),
-      "Runs the kernel gate on a world (a dict, or JSON text as str/bytes).");
+      py::arg("characters") = py::none(),
+      "Runs the kernel gate on a world (a dict, or JSON text as str/bytes). `characters`: the "
+      "character ids the world may place (unchecked when None).");
 
   m.def(
       "read_only",

@@ -73,8 +73,10 @@ def _plugins(plugins: PluginsArg) -> list[Any]:
     return list(plugins)
 
 
-def _gate(world: WorldLike, limits: _core.Limits | None, plugins: PluginsArg) -> _core.GateResult:
-    return _core.gate(world_arg(world), limits, _plugins(plugins))
+def _gate(
+    world: WorldLike, limits: _core.Limits | None, plugins: PluginsArg, characters: list[str] | None = None
+) -> _core.GateResult:
+    return _core.gate(world_arg(world), limits, _plugins(plugins), characters)
 
 
 def _raise_gate(diagnostics: list[Diagnostic]) -> None:
@@ -94,6 +96,7 @@ def validate(
     limits: _core.Limits | None = None,
     plugins: PluginsArg = True,
     raise_on_error: bool = False,
+    characters: list[str] | None = None,
 ) -> ValidationResult:
     """Runs the kernel gate on a world.
 
@@ -103,12 +106,14 @@ def validate(
         plugins: True runs the active plugin lints (see :mod:`conjure.plugins`),
             False/None runs none, a list runs exactly those.
         raise_on_error: raise :class:`GateError` (with ``.diagnostics``) when not ok.
+        characters: the character ids the world may place (`character-placement`);
+            None leaves the ids unchecked.
 
     Raises:
         ParseError / LimitError: JSON text that cannot be read.
         BadInputError: a dict holding values that are not JSON.
     """
-    result = _gate(world, limits, plugins)
+    result = _gate(world, limits, plugins, characters)
     diagnostics = [Diagnostic.from_dict(d) for d in result.diagnostics]
     if not result.ok and raise_on_error:
         _raise_gate(diagnostics)

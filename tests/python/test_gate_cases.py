@@ -44,9 +44,11 @@ def test_gate_case_files_exist():
 def test_gate_case(lint_id: str, case: dict[str, Any]) -> None:
     world = case["world"]
     if isinstance(world, dict):
-        result = conjure.validate(world, limits=_limits(case.get("limits")), plugins=False)
+        result = conjure.validate(world, limits=_limits(case.get("limits")), plugins=False, characters=case.get("characters"))
     else:
-        result = conjure.validate(json.dumps(world), limits=_limits(case.get("limits")), plugins=False)
+        result = conjure.validate(
+            json.dumps(world), limits=_limits(case.get("limits")), plugins=False, characters=case.get("characters")
+        )
     got = [d.to_dict() for d in result.diagnostics]
     if "ok" in case:
         assert result.ok is case["ok"], got

@@ -1,6 +1,6 @@
 // The lint catalogue: every built-in lint id, in the order of WORLD.md's two
-// tables, then `plugin-error`. tests/cpp/kernel checks it against WORLD.md and
-// docs/lints.md.
+// tables, then the character table of docs/lints.md, then `plugin-error`.
+// tests/cpp/kernel checks it against WORLD.md and docs/lints.md.
 #include "conjure/kernel/gate.hpp"
 
 namespace conjure {
@@ -42,6 +42,17 @@ const std::vector<LintInfo>& lint_catalogue() {
        "an event requires a flag that no event grants"},
       {"no-ending", Severity::kInfo, false, "no ending is reachable from the entrance"},
       {"slot-unused", Severity::kInfo, false, "a slot is defined and never used"},
+      {"character-persona", Severity::kError, true,
+       "a character's brain has no persona, an empty one, or one over 2,000 characters"},
+      {"character-lore", Severity::kError, true,
+       "a lore fact is empty or over 500 characters, the lore text is over 20,000, or it has over 200 facts"},
+      {"character-voice", Severity::kError, true,
+       "the voice engine or voice name is unknown, or the rate or pitch is out of range"},
+      {"character-placement", Severity::kError, true,
+       "a world places a character that is not one of its app's, twice, or in a state it lacks"},
+      {"character-stance-unreached", Severity::kWarning, false,
+       "no stance event leads from the entrance to a stance"},
+      {"character-pitch-ignored", Severity::kInfo, false, "a pitch is set for a Piper voice, which has none"},
       {"plugin-error", Severity::kWarning, false,
        "a plugin lint raised or returned something unusable; its findings are missing"},
   };

@@ -40,13 +40,18 @@ void run_plugins(const GateOptions& options, const Json& world, std::vector<Diag
 }
 
 // Every built-in lint on a built model (not fatal).
-void run_lints(kernel::Model& model, kernel::Context& cx) {
+// A character's prose is stance descriptions and triggers, not pixels: the
+// doctrine and budget lints do not apply to it.
+void run_lints(kernel::Model& model, kernel::Context& cx, const GateOptions& options) {
   kernel::compile(model, cx);
   kernel::lint_structural(model, cx);
-  std::vector<std::size_t> prose_tokens;  // counted by the doctrine scan, reused by the budget
-  kernel::lint_doctrine(model, cx, prose_tokens);
-  kernel::lint_budget(model, cx, prose_tokens);
+  if (!model.character) {
+    std::vector<std::size_t> prose_tokens;  // counted by the doctrine scan, reused by the budget
+    kernel::lint_doctrine(model, cx, prose_tokens);
+    kernel::lint_budget(model, cx, prose_tokens);
+  }
   kernel::lint_graph(model, cx);
+  kernel::lint_character(model, cx, options.characters ? &*options.characters : nullptr);
 }
 
 // Writes the compiled prose of a model built from `doc` into `doc` and sets
@@ -70,7 +75,7 @@ GateResult gate_owned(Json doc, const GateOptions& options) {
   kernel::Model model;
   kernel::build_model(doc, model, cx);
   if (!model.fatal) {
-    run_lints(model, cx);
+    run_lints(model, cx, options);
     fill_resolved(doc, model);
     run_plugins(options, doc, result.diagnostics);
   }
@@ -132,7 +137,7 @@ GateResult run_gate_text(std::string_view text, const GateOptions& options) {
   kernel::Context cx{limits, tokenizer_of(options), result.diagnostics};
   kernel::Model model;
   kernel::build_model(root, model, cx);
-  if (!model.fatal) run_lints(model, cx);
+  if (!model.fatal) run_lints(model, cx, options);
   bool ok = !has_errors(result.diagnostics);
   if (!model.fatal && (!options.plugins.empty() || (ok && options.resolve))) {
     Json doc = resolve_text(text, limits);

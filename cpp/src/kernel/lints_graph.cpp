@@ -263,6 +263,14 @@ void lint_graph(const Model& m, Context& cx) {
   }
   for (std::size_t s = 0; s < ns; ++s) {
     const State& st = m.states[s];
+    if (!reached[s] && m.character) {
+      cx.add("character-stance-unreached", Severity::kWarning, st.path(),
+             "stance " + quote(st.id) +
+                 " is never taken: no stance event leads to it from the entrance; add an event "
+                 "whose trigger moves the character into it, or delete it");
+      continue;
+    }
+    if (m.character) continue;  // a stance graph has no endings: stuck and no-ending do not apply
     if (!reached[s]) {
       cx.add("unreachable", Severity::kWarning, st.path(),
              "state " + quote(st.id) +
@@ -281,7 +289,7 @@ void lint_graph(const Model& m, Context& cx) {
                  "player is trapped; add a way out or give the state an ending");
     }
   }
-  if (!ending_reachable) {
+  if (!ending_reachable && !m.character) {
     cx.add("no-ending", Severity::kInfo, "scene",
            "no ending is reachable from the entrance, so a run never ends; add a state with an "
            "ending or a terminal event the player can reach");

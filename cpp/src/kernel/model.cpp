@@ -415,6 +415,18 @@ class Builder {
         schema("visibility", "visibility must be \"private\" or \"public\", not " + show(*v));
       }
     }
+    if (auto k = optional_string(w, "kind", At{"kind", ""})) {
+      if (*k == "character") {
+        m_.character = true;
+      } else if (*k != "world") {
+        schema("kind", "kind must be \"world\" or \"character\", not " + quote(*k));
+      }
+    }
+    if (m_.character) {
+      brain(w);
+    } else {
+      placements(w);
+    }
     entrance(w);
     auto scene = w.get("scene");
     if (!scene) {
@@ -670,6 +682,100 @@ class Builder {
         optional_string(imf, "label", At{"entrance.image.label", ""});
       }
     }
+  }
+
+  // A character's brain: {persona, lore, voice: {engine, name, rate, pitch}}.
+  void brain(const Fields& world) {
+    auto b = world.get("brain");
+    if (!b) {
+      schema("brain", "a character needs a brain; add \"brain\": {\"persona\": \"...\", \"lore\": [...]}");
+      return;
+    }
+    if (R::type(*b) != Type::kObject) {
+      schema("brain", std::string("brain must be an object, not ") + tname(*b));
+      return;
+    }
+    Brain& br = m_.brain;
+    br.present = true;
+    const Fields bf = R::fields(*b);
+    if (auto p = optional_string(bf, "persona", At{"brain.persona", ""})) {
+      br.persona = *p;
+      br.persona_ok = true;
+    }
+    br.persona_seen = bf.get("persona").has_value();
+    if (auto lore = bf.get("lore")) {
+      if (is_string(*lore)) {
+        br.lore_is_text = true;
+        br.lore.push_back(R::str(*lore));
+      } else if (R::type(*lore) == Type::kArray) {
+        R::items(*lore, [&](std::size_t i, const Node& item) {
+          if (is_string(item)) {
+            br.lore.push_back(R::str(item));
+          } else {
+            schema_at(At{"brain.lore", ""}, "[" + std::to_string(i) + "] must be a string, not " +
+                                                std::string(tname(item)));
+            br.lore.emplace_back();  // keeps the indices of later entries
+          }
+        });
+      } else {
+        schema("brain.lore", std::string("brain.lore must be a list of short facts or one text, not ") +
+                                 tname(*lore));
+      }
+    }
+    auto v = bf.get("voice");
+    if (!v) return;
+    if (R::type(*v) != Type::kObject) {
+      schema("brain.voice", std::string("brain.voice must be an object {engine, name, rate, pitch}, not ") +
+                                tname(*v));
+      return;
+    }
+    br.has_voice = true;
+    const Fields vf = R::fields(*v);
+    if (auto e = optional_string(vf, "engine", At{"brain.voice.engine", ""})) br.engine = *e;
+    if (auto n = optional_string(vf, "name", At{"brain.voice.name", ""})) br.voice_name = *n;
+    voice_number(vf, "rate", &br.has_rate, &br.rate);
+    voice_number(vf, "pitch", &br.has_pitch, &br.pitch);
+  }
+
+  void voice_number(const Fields& voice, const char* key, bool* has, double* out) {
+    auto v = voice.get(key);
+    if (!v) return;
+    if (R::type(*v) != Type::kNumber) {
+      schema(std::string("brain.voice.") + key,
+             std::string("brain.voice.") + key + " must be a number, not " + tname(*v));
+      return;
+    }
+    *has = true;
+    *out = R::number(*v);
+  }
+
+  // A world's top-level `characters`: [{id, states: [state id...]}].
+  void placements(const Fields& world) {
+    auto v = world.get("characters");
+    if (!v) return;
+    if (R::type(*v) != Type::kArray) {
+      schema("characters", std::string("characters must be an array of {\"id\", \"states\"}, not ") +
+                               tname(*v));
+      return;
+    }
+    R::items(*v, [&](std::size_t i, const Node& node) {
+      std::string path = "characters[" + std::to_string(i) + "]";
+      if (R::type(node) != Type::kObject) {
+        schema_at(At{path, ""}, std::string(" must be an object {\"id\", \"states\"}, not ") + tname(node));
+        return;
+      }
+      Placement& p = m_.placements.emplace_back();
+      p.index = i;
+      const Fields obj = R::fields(node);
+      if (auto id = required_string(obj, "id", At{path, ".id"})) {
+        p.id = *id;
+        p.id_ok = true;
+      }
+      if (!obj.get("states")) {
+        schema_at(At{path, ".states"}, " is required and missing; list the states the character stands in");
+      }
+      p.states = string_list(obj, "states", At{path, ".states"});
+    });
   }
 
   void slots(const Fields& scene) {

@@ -140,8 +140,34 @@ struct Cutscene {
   std::string path() const;     // cutscene[name] or scene.cutscenes[i]
 };
 
+// A character's brain (kind "character"): persona, lore, voice. Views into the document.
+struct Brain {
+  bool present = false;         // `brain` is an object
+  bool persona_seen = false;    // `persona` is present (of any type)
+  bool persona_ok = false;      // `persona` is a string
+  std::string_view persona;
+  bool lore_is_text = false;    // one text the server splits into passages
+  std::vector<std::string_view> lore;  // the entries (or the one text)
+  bool has_voice = false;
+  std::string_view engine;      // empty when absent
+  std::string_view voice_name;  // empty when absent
+  bool has_rate = false, has_pitch = false;
+  double rate = 1, pitch = 0.5;
+};
+
+// One entry of a world's top-level `characters`: {id, states}.
+struct Placement {
+  std::size_t index = 0;        // position in `characters`
+  std::string_view id;
+  bool id_ok = false;
+  std::vector<std::string_view> states;
+};
+
 struct Model {
   bool fatal = false;           // the document cannot be read as a world at all
+  bool character = false;       // kind "character": a stance graph with a brain
+  Brain brain;
+  std::vector<Placement> placements;  // a world's `characters`
   bool entrance_ok = false;
   std::string_view entrance;    // entrance.state when entrance_ok
   std::vector<Slot> slots;
@@ -196,6 +222,11 @@ void compile(Model& model, Context& cx);
 
 // lints_structural.cpp: refs, names, kinds, hotkeys, endings, limits on counts.
 void lint_structural(const Model& model, Context& cx);
+
+// lints_character.cpp: the character-… lints (persona, lore, voice, stances,
+// a world's placements; `known` lists the characters a placement may name, or
+// is null when the caller does not say).
+void lint_character(const Model& model, Context& cx, const std::vector<std::string>* known);
 
 // lints_graph.cpp: kernel-cycle, unreachable, stuck, unsatisfiable-requires, no-ending.
 void lint_graph(const Model& model, Context& cx);

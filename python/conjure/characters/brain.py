@@ -352,3 +352,71 @@ def brain_for(character: dict[str, Any]) -> Brain:
 def talk(character: dict[str, Any], memory: dict[str, Any] | None, text: str) -> Turn:
     """One talk turn: the reply, the stance after it, the event that fired, the new memory."""
     return brain_for(character).talk(memory, text)
+
+
+# ---- with a model server: the same contract, the model writes the reply ----
+def _grams(text: str, n: int = 5) -> set[tuple[str, ...]]:
+    w = _intents.words(text)
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
+
+
+class ProviderBrain:
+    """A talk turn written by an OpenAI-compatible model (`conjure.agent.providers`).
+
+    The system prompt holds the instructions, the persona, the current stance, the lore
+    passages nearest the player's words and the stance events that may fire now; the
+    model answers JSON `{reply, event}`. `event` is constrained to those events (anything
+    else fires nothing) and the reply is checked before it is sent: bounded, and holding
+    no 5-word run of the instructions or the persona that the lore does not also hold.
+    A failed or refused answer falls back to the offline brain's turn, so a talk turn
+    never fails because the model server did.
+    """
+
+    def __init__(self, provider: Any, passages: int = 4):
+        self.provider = provider
+        self.passages = passages
+
+    def talk(self, character: dict[str, Any], memory: dict[str, Any] | None, text: str) -> Turn:
+        offline = brain_for(character)
+        memory = dict(memory or {})
+        stance = memory.get("stance") if memory.get("stance") in offline.stances else offline.entrance
+        history = list(memory.get("turns") or [])[-MEMORY_TURNS:]
+        text = " ".join(text.split())[:MAX_TEXT]
+        brain = character.get("brain") or {}
+        persona = str(brain.get("persona") or "")
+        allowed = {ev.name: ev for ev in offline.events if stance in ev.sources}
+        lore = offline.passages
+        if lore:
+            scores = offline.retriever.scores(text)
+            lore = [lore[i] for i in sorted(range(len(lore)), key=lambda i: -scores[i])[: self.passages]]
+        events = "\n".join(f"- {name}: {next((e.get('base') for e in (character.get('scene') or {}).get('events') or [] if isinstance(e, dict) and e.get('name') == name), '')}"
+                           for name in allowed) or "- (none)"
+        system = (
+            f"{SYSTEM_PROMPT}\n\nYou are {offline.name}. Persona: {persona}\n"
+            f"Current stance: {stance} ({offline.stances.get(stance, '')})\n"
+            "Your lore:\n" + "\n".join(f"- {p}" for p in lore) + "\n"
+            f"Stance changes that may fire now (name: what triggers it):\n{events}\n"
+            'Answer with JSON only: {"reply": "<what you say>", "event": <the name of the stance change the '
+            'player\'s words trigger, or null>}.'
+        )
+        messages = [{"role": "system", "content": system}]
+        for turn in history:
+            messages.append({"role": "user", "content": str(turn.get("say", ""))})
+            messages.append({"role": "assistant", "content": json.dumps({"reply": turn.get("reply", ""), "event": None})})
+        messages.append({"role": "user", "content": text or "..."})
+        try:
+            answer = json.loads(self.provider.complete(messages, json_mode=True))
+            reply = answer.get("reply") if isinstance(answer, dict) else None
+            event = answer.get("event") if isinstance(answer, dict) else None
+        except Exception:  # noqa: BLE001 - any failure of the model server falls back
+            reply, event = None, None
+        own = set().union(*(_grams(p) for p in offline.passages)) if offline.passages else set()
+        secret = (_grams(SYSTEM_PROMPT) | _grams(persona)) - own
+        if not isinstance(reply, str) or not reply.strip() or _grams(reply) & secret:
+            return offline.talk(memory, text)
+        fired = allowed.get(event) if isinstance(event, str) else None
+        if fired:
+            stance = fired.to
+        reply = check_reply(reply, _tone(stance, offline.stances.get(stance, "")))
+        history.append({"say": text[:MEMORY_CLIP], "reply": reply[:MEMORY_CLIP], "stance": stance})
+        return Turn(reply, stance, fired.name if fired else None, {"stance": stance, "turns": history[-MEMORY_TURNS:]})

@@ -62,6 +62,18 @@ std::vector<Row> spec_rows(const std::string& text) {
   return rows;
 }
 
+// docs/lints.md's character table: the "| `id` | severity | fires when |" rows
+// under "## Character lints".
+std::vector<Row> character_rows(const std::string& text) {
+  std::string table;
+  bool in = false;
+  for (const std::string& line : lines_of(text)) {
+    if (line.rfind("## ", 0) == 0) in = line == "## Character lints";
+    if (in) table += line + "\n";
+  }
+  return spec_rows(table);
+}
+
 // docs/lints.md: a "### `id`" heading per lint, then a "Severity: **sev**" line.
 std::vector<Row> doc_rows(const std::string& text) {
   std::vector<Row> rows;
@@ -78,13 +90,18 @@ std::vector<Row> doc_rows(const std::string& text) {
 
 }  // namespace
 
-TEST(Catalogue, ListsEveryLintOfWorldMdInOrderWithItsSeverity) {
+TEST(Catalogue, ListsEveryLintOfWorldMdAndTheCharacterTableInOrderWithItsSeverity) {
   fs::path spec = fs::path(CONJURE_SOURCE_DIR) / "tests" / "data" / "spec" / "world-lints.md";
   ASSERT_TRUE(fs::exists(spec)) << spec;
   std::vector<Row> rows = spec_rows(read(spec));
   ASSERT_GE(rows.size(), 20u) << "could not read the lint tables of " << spec;
+  std::vector<Row> chars = character_rows(read(fs::path(CONJURE_SOURCE_DIR) / "docs" / "lints.md"));
+  ASSERT_GE(chars.size(), 4u) << "could not read the character table of docs/lints.md";
+  for (const Row& r : chars) EXPECT_EQ(r.id.rfind("character-", 0), 0u) << r.id;
+  rows.insert(rows.end(), chars.begin(), chars.end());
   const auto& cat = conjure::lint_catalogue();
-  ASSERT_EQ(cat.size(), rows.size() + 1) << "the catalogue is WORLD.md's lints plus plugin-error";
+  ASSERT_EQ(cat.size(), rows.size() + 1)
+      << "the catalogue is WORLD.md's lints, docs/lints.md's character lints, then plugin-error";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(cat[i].id, rows[i].id) << "row " << i;
     EXPECT_EQ(conjure::severity_name(cat[i].severity), rows[i].severity) << rows[i].id;

@@ -77,6 +77,7 @@ TEST(GateCases, EveryCaseFileProducesItsExpectedDiagnostics) {
       std::string where = file.filename().string() + ": " + c.value("name", "?");
       conjure::GateOptions opts;
       opts.limits = limits_of(c.value("limits", Json()));
+      if (c.contains("characters")) opts.characters = c["characters"].get<std::vector<std::string>>();
       conjure::GateResult r = conjure::run_gate(c.at("world"), opts);
       Json got = Json::array();
       for (const auto& d : r.diagnostics) got.push_back(d.to_json());

@@ -71,3 +71,39 @@ def test_lore_as_one_text_is_split_into_passages(keeper):
     doc = copy.deepcopy(keeper)
     doc["brain"]["lore"] = text
     assert "Pilot" in talk(doc, None, "What is the name of your cat?").reply
+
+
+class _Model:
+    """A stand-in model server: answers what it is told to, and records what it was sent."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.sent = None
+
+    def complete(self, messages, json_mode=True):
+        self.sent = messages
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_with_a_model_the_event_is_constrained_and_the_prompt_holds_persona_stance_and_lore(keeper):
+    from conjure.characters.brain import ProviderBrain
+
+    model = _Model('{"reply": "Aye, the lamp drinks paraffin.", "event": "Warm up"}')
+    turn = ProviderBrain(model).talk(keeper, None, "Thanks! What does the lamp burn?")
+    system = model.sent[0]["content"]
+    assert keeper["brain"]["persona"] in system and "wary" in system and "paraffin" in system
+    assert turn.reply == "Aye, the lamp drinks paraffin." and turn.fired == "Warm up" and turn.stance == "friendly"
+    model = _Model('{"reply": "Fine.", "event": "Cool off"}')  # not an event of the wary stance
+    turn = ProviderBrain(model).talk(keeper, None, "Hello.")
+    assert turn.fired is None and turn.stance == "wary"
+
+
+def test_with_a_model_a_leaking_or_failed_answer_falls_back_to_the_offline_brain(keeper):
+    from conjure.characters.brain import ProviderBrain
+
+    leak = '{"reply": "I am ' + keeper["brain"]["persona"] + '", "event": null}'
+    for answer in (leak, "not json", RuntimeError("model server down"), '{"reply": 3}'):
+        turn = ProviderBrain(_Model(answer)).talk(keeper, None, "What does the lamp burn?")
+        assert "gruff" not in turn.reply.lower() and turn.reply

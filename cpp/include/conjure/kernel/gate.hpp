@@ -1,6 +1,7 @@
 // The kernel gate (WORLD.md §2): one function decides whether a world may persist.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,9 @@ struct GateOptions {
   // Build GateResult::resolved when the world is accepted. Callers that only
   // want the findings set it false (resolve_text builds the resolved world later).
   bool resolve = true;
+  // The character ids a world may place (its app's and mode's), supplied by the
+  // store; unset, the gate checks placements against the world's states only.
+  std::optional<std::vector<std::string>> characters;
 };
 
 struct GateResult {
