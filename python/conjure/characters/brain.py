@@ -12,6 +12,7 @@ Memory is plain JSON (the store keeps it per session): the stance and the last t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -27,6 +28,8 @@ MAX_TEXT = 1000          # characters of a player's line (longer is a 400 at the
 MEMORY_TURNS = 8         # turns kept per session
 MEMORY_CLIP = 300        # characters of each remembered line
 MAX_REPLY = 600          # characters of a reply
+ENCODER_FLOOR = 0.2      # cosine (plus the lexical blend) below which no lore passage answers
+LEXICAL_BLEND = 0.15     # weight of the normalised BM25 score added to the cosine
 
 # The instructions an LLM provider is given (never part of a reply; the eval checks it).
 SYSTEM_PROMPT = (
@@ -43,6 +46,7 @@ _META = re.compile(
     r"\babove this line\b|\bdescribes you\b|\bpretend (you are|to be)\b|\byou are now\b",
     re.I,
 )
+_MORE = re.compile(r"\b(more|else|another|other|again)\b", re.I)
 _QUESTION = re.compile(r"\?|^(who|what|where|when|why|how|is|are|do|does|did|can|could|have|has|tell)\b", re.I)
 _STOP = set(
     "a an the and or but of to in on at for with from by is are was were be been am do does did have has had "
@@ -155,12 +159,17 @@ class _Lexical:
         return out
 
 
+@functools.lru_cache(maxsize=1)
 def encoder_available() -> bool:
+    """True when the sentence encoder (`conjure.embed`, the torch-backed `conjure._infer`) can run."""
     try:
-        import conjure._infer  # noqa: F401
+        from conjure import infer
     except ImportError:
         return False
-    return hasattr(__import__("conjure"), "embed")
+    try:
+        return bool(infer.status()["available"])
+    except Exception:  # noqa: BLE001 - a broken install reads as no encoder: the lexical path serves
+        return False
 
 
 def retrieval_mode() -> str:
@@ -187,7 +196,7 @@ class _Encoded:
         q = conjure.embed([text])[0]
         lex = self.lexical.scores(text)
         top = max(lex) if lex else 0.0
-        return [float(self.vectors[i] @ q) + (0.15 * lex[i] / top if top > 0 else 0.0) for i in range(len(lex))]
+        return [float(self.vectors[i] @ q) + (LEXICAL_BLEND * lex[i] / top if top > 0 else 0.0) for i in range(len(lex))]
 
 
 @dataclass
@@ -251,14 +260,16 @@ class Brain:
             parts.append(_REACTIONS.get(intent or "", "I see."))
         if _META.search(text):
             parts.append(_REFUSE[tone])
+        elif fired:
+            pass  # the reaction is the answer: a provocation phrased as a question gets no lore
         elif _QUESTION.search(text):
             passage = self._answer(text, history)
             if passage is not None:
-                opener = _TONES.get(tone, ("", ("", "")))[1][0] if tone in _TONES else ""
-                parts.append(f"{opener} {passage}".strip() if not fired else passage)
-            elif not fired:
+                opener = _TONES[tone][1][0] if tone in _TONES else ""
+                parts.append(f"{opener} {passage}".strip())
+            else:
                 parts.append(_UNKNOWN[tone])
-        elif not fired:
+        else:
             parts.append(_SMALL_TALK[tone])
         reply = check_reply(" ".join(p for p in parts if p), tone)
         history.append({"say": text[:MEMORY_CLIP], "reply": reply[:MEMORY_CLIP], "stance": stance})
@@ -286,18 +297,18 @@ class Brain:
         if not self.passages:
             return None
         scores = self.retriever.scores(text)
-        want = _answer_type(text)
+        want = _answer_type(text) if self.retriever.name == "lexical" else None
         if want:  # the kind of answer the question asks for breaks ties between matching passages
             top = max(scores) if scores else 0.0
             scores = [s + (0.3 * top if s > 0 and want.search(p) else 0.0) for s, p in zip(scores, self.passages)]
         order = sorted(range(len(scores)), key=lambda i: -scores[i])
-        floor = 0.35 if self.retriever.name == "encoder" else 0.5
+        floor = ENCODER_FLOOR if self.retriever.name == "encoder" else 0.5
         if not order or scores[order[0]] < floor:
             return None
         best = order[0]
         last = history[-1]["reply"] if history else ""
-        if self.passages[best] in last and len(order) > 1 and scores[order[1]] >= floor:
-            best = order[1]  # asked again: the next nearest passage, not the same words twice
+        if _MORE.search(text) and self.passages[best] in last and len(order) > 1 and scores[order[1]] >= floor:
+            best = order[1]  # "what else?": the next nearest passage, not the same words twice
         return self.passages[best]
 
 
