@@ -6,7 +6,6 @@
 #include <string>
 #include <unordered_set>
 
-#include "conjure/embedded.hpp"
 #include "kernel/model.hpp"
 
 namespace conjure::kernel {
@@ -26,18 +25,8 @@ bool blank(std::string_view s) {
 // The voice names of `engine` (one per line, `#` comments), or null for an unknown engine.
 const std::unordered_set<std::string_view>* voices_of(std::string_view engine) {
   static const auto load = [](const char* file) {
-    std::unordered_set<std::string_view> names;
-    std::string_view data = embedded_file(file);
-    std::size_t pos = 0;
-    while (pos < data.size()) {
-      std::size_t eol = data.find('\n', pos);
-      if (eol == std::string_view::npos) eol = data.size();
-      std::string_view line = data.substr(pos, eol - pos);
-      pos = eol + 1;
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
-      if (!line.empty() && line.front() != '#') names.insert(line);
-    }
-    return names;
+    std::vector<std::string_view> lines = data_lines(file);
+    return std::unordered_set<std::string_view>(lines.begin(), lines.end());
   };
   static const std::unordered_set<std::string_view> piper = load("voices/piper.txt");
   static const std::unordered_set<std::string_view> espeak = load("voices/espeak-ng.txt");

@@ -235,19 +235,7 @@ class Matcher {
     std::vector<Word> words;
     for (std::size_t l = 0; l < kLintCount; ++l) {
       std::string name = std::string("lints/") + kLintIds[l] + ".txt";
-      std::string_view data = embedded_file(name);
-      std::size_t pos = 0;
-      while (pos < data.size()) {
-        std::size_t eol = data.find('\n', pos);
-        if (eol == std::string_view::npos) eol = data.size();
-        std::string_view line = data.substr(pos, eol - pos);
-        pos = eol + 1;
-        if (std::size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-        while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
-          line.remove_suffix(1);
-        }
-        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-        if (line.empty()) continue;
+      for (std::string_view line : data_lines(name)) {
         if (line.front() == '*') {
           std::string suffix(line.substr(1));
           for (char& c : suffix) c = lower_ascii(c);
