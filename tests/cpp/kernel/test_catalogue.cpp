@@ -1,5 +1,6 @@
 // The lint catalogue may not drift from WORLD.md's two tables (kept in the repository as
-// tests/data/spec/world-lints.md, so this runs on every checkout) or docs/lints.md.
+// tests/data/spec/world-lints.md, so this runs on every checkout), the character table of
+// docs/lints.md, or docs/lints.md's sections.
 #include <gtest/gtest.h>
 
 #include <filesystem>
