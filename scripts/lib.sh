@@ -17,6 +17,7 @@ DEB_PACKAGES=(cmake ninja-build g++ ccache pkg-config nlohmann-json3-dev libgtes
               libpq-dev)                                  # libpq-dev: the PostgreSQL store
 DEB_TEST_PACKAGES=(chromium chromium-driver haproxy) # the browser and scale-out tests (slow tier)
 DEB_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)       # scripts/fuzz
+DEB_VOICE_PACKAGES=(espeak-ng)                        # characters' light voice (GPL-3, run as a program)
 
 ensure_debian_packages() {
   local missing=() p
@@ -101,4 +102,17 @@ ensure_services() {
     sleep 0.2
   done
   die "PostgreSQL (127.0.0.1:5432) or Redis (127.0.0.1:6379) did not come up"
+}
+
+# The characters' voices: Debian's espeak-ng and Piper with its voice model in .venv
+# (GPL-3 both: programs and worker processes, never linked into the core).
+ensure_voice() {
+  ensure_debian_packages "${DEB_VOICE_PACKAGES[@]}"
+  local stamp="$VENV/.voice.sha" want
+  want="$(sha256sum "$ROOT/requirements-voice.txt" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    step "installing the voice (Piper and its model) into .venv"
+    "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-voice.txt"
+    echo "$want" > "$stamp"
+  fi
 }
