@@ -415,8 +415,18 @@ class ProviderBrain:
             messages.append({"role": "user", "content": str(turn.get("say", ""))})
             messages.append({"role": "assistant", "content": json.dumps({"reply": turn.get("reply", ""), "event": None})})
         messages.append({"role": "user", "content": text or "..."})
+        schema = {  # the stance change is a constrained field: one of the events that may fire now, or null
+            "type": "object",
+            "properties": {
+                "reply": {"type": "string", "maxLength": MAX_REPLY},
+                "event": {"anyOf": [{"type": "string", "enum": sorted(allowed)}, {"type": "null"}]}
+                if allowed else {"type": "null"},
+            },
+            "required": ["reply", "event"],
+            "additionalProperties": False,
+        }
         try:
-            answer = json.loads(self.provider.complete(messages, json_mode=True))
+            answer = json.loads(self.provider.complete(messages, schema=schema, name="character_turn"))
             reply = answer.get("reply") if isinstance(answer, dict) else None
             event = answer.get("event") if isinstance(answer, dict) else None
         except Exception:  # noqa: BLE001 - any failure of the model server falls back

@@ -80,8 +80,9 @@ class _Model:
         self.answer = answer
         self.sent = None
 
-    def complete(self, messages, json_mode=True):
+    def complete(self, messages, *, schema=None, name="answer"):
         self.sent = messages
+        self.schema = schema
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer
@@ -95,6 +96,7 @@ def test_with_a_model_the_event_is_constrained_and_the_prompt_holds_persona_stan
     system = model.sent[0]["content"]
     assert keeper["brain"]["persona"] in system and "wary" in system and "paraffin" in system
     assert turn.reply == "Aye, the lamp drinks paraffin." and turn.fired == "Warm up" and turn.stance == "friendly"
+    assert model.schema["properties"]["event"]["anyOf"][0]["enum"] == ["Take offence", "Warm up"]
     model = _Model('{"reply": "Fine.", "event": "Cool off"}')  # not an event of the wary stance
     turn = ProviderBrain(model).talk(keeper, None, "Hello.")
     assert turn.fired is None and turn.stance == "wary"
