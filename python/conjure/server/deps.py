@@ -27,9 +27,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from conjure.errors import ForbiddenError, UnauthorizedError
@@ -114,9 +114,10 @@ class ServerState:
         self.password_hashing = PasswordHashing(settings.password_hash_concurrency, wait_seconds=10.0)
         self.key_stamps = KeyStamps()
 
-    def call(self, op: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Calls a store method, timed under ``op`` (from a worker thread, or on the event loop for a read of microseconds)."""
-        return self.metrics.store_call(op, fn, *args, **kwargs)
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Calls a store method, timed under the method's own name (from a worker thread, or on
+        the event loop for a read of microseconds)."""
+        return self.metrics.store_call(fn, *args, **kwargs)
 
     def scoped(self, principal: Principal) -> Any:
         """The store as the principal's (app, mode) scope."""
@@ -216,7 +217,7 @@ class KeyStamps:
 
 def _verify_key(st: ServerState, token: str, digest: bytes) -> Principal:
     try:
-        info = st.call("verify_key", st.store.verify_key, token)
+        info = st.call(st.store.verify_key, token)
     except UnauthorizedError:
         raise UnauthorizedError("the API key is invalid or revoked", code="invalid_credential") from None
     st.key_stamps.seen(digest, info.get("lastUsedAt"))
@@ -228,7 +229,7 @@ def _resolve(st: ServerState, token: str) -> Principal:
     """Verifies a credential (runs in a worker thread)."""
     if token.startswith("us_"):
         # The store checks the signature, the expiry and that the user still exists.
-        user_id = st.call("verify_user_token", st.tokens.verify, token)
+        user_id = st.call(st.tokens.verify, token)
         return Principal(kind="user", user_id=user_id)
     if token.startswith(_KEY_PREFIXES) and len(token) <= 200:
         return _verify_key(st, token, KeyStamps.digest(token))
@@ -296,3 +297,11 @@ async def require_key(request: Request) -> Principal:
     if principal.kind == "user":
         raise ForbiddenError("this endpoint takes an app's API key (sk_… or pk_…), not a user token", code="api_key_required")
     return principal
+
+
+# Each credential dependency, declared once: a route takes ``key: Secret`` (a secret key),
+# ``key: AnyKey`` (a secret or publishable key), ``user: User`` (a user token) or ``_: Anon``.
+Secret = Annotated[Principal, Depends(require_secret)]
+AnyKey = Annotated[Principal, Depends(require_key)]
+User = Annotated[Principal, Depends(require_user)]
+Anon = Annotated[None, Depends(anonymous)]

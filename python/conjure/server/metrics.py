@@ -70,8 +70,9 @@ class Metrics:
         finally:
             histogram.labels(label).observe(time.perf_counter() - start)
 
-    def store_call(self, op: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self.timed(self.store_seconds, op):
+    def store_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Calls ``fn``, timed in ``conjure_store_call_duration_seconds{op=<its name>}``."""
+        with self.timed(self.store_seconds, getattr(fn, "__name__", type(fn).__name__)):
             return fn(*args, **kwargs)
 
     def render(self) -> bytes:

@@ -242,3 +242,14 @@ class ConjureRoute(APIRoute):
             return await original(request)
 
         return handler
+
+
+# OpenAPI declarations of the conditional and idempotency headers, shared by the routers.
+IF_MATCH = {"parameters": [{"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                             "description": "the rev you last read; a mismatch is 409"}]}
+IF_NONE_MATCH = {"parameters": [{"name": "If-None-Match", "in": "header", "required": False,
+                                  "schema": {"type": "string"}, "description": "a rev; 304 when it is current"}]}
+IDEMPOTENCY = {"parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": 255},
+                                "description": "a retry with the same key and body replays the first answer"}]}
+ETAG_HEADER = {"ETag": {"description": "the rev, quoted", "schema": {"type": "string"}}}

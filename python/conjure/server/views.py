@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from conjure.errors import NotFoundError
-from conjure.server.deps import Principal, ServerState
+from conjure.server.deps import Principal, ServerState, state_of
 from conjure.server.errors import json_response
-from conjure.server.routing import ConjureRoute, etag
+from conjure.server.routing import ConjureRoute, etag, not_modified
 from conjure.server.schemas import Error, GraphValidationError
 
 __all__ = [
@@ -98,18 +99,42 @@ def page(result: dict[str, Any], item: Callable[[dict[str, Any]], dict[str, Any]
 @contextmanager
 def metered(st: ServerState, principal: Principal, meter: str, amount: int = 1) -> Iterator[None]:
     """Reserves ``amount`` of a meter (402 past the limit, nothing charged); commits on success, refunds on failure."""
-    reservation = st.call("meter_reserve", st.store.meter_reserve, str(principal.app_id), meter, amount)
+    reservation = st.call(st.store.meter_reserve, str(principal.app_id), meter, amount)
     try:
         yield
     except BaseException:
-        st.call("meter_refund", st.store.meter_refund, reservation["id"])
+        st.call(st.store.meter_refund, reservation["id"])
         raise
-    st.call("meter_commit", st.store.meter_commit, reservation["id"])
+    st.call(st.store.meter_commit, reservation["id"])
 
 
 def owned_app(st: ServerState, principal: Principal, app_id: str) -> dict[str, Any]:
     """The app when the user owns it; NotFoundError otherwise (another user's app is not found)."""
-    app = st.call("get_app", st.store.get_app, app_id)
+    app = st.call(st.store.get_app, app_id)
     if app.get("ownerId") != principal.user_id:
         raise NotFoundError("app not found", code="not_found")
     return app
+
+
+def graph_text(request: Request, key: Principal, world_id: UUID) -> tuple[str, str] | Response:
+    """The working graph's stored JSON text and rev, or the 304 answer when ``If-None-Match`` names the rev.
+
+    With ``If-None-Match`` the rev is read first (no document), so a 304 never reads the graph.
+    Both are read transactions of microseconds with the GIL released (no Python objects
+    built but two strings), so async handlers call this on the event loop.
+    """
+    st = state_of(request)
+    scoped = st.scoped(key)
+    if request.headers.get("if-none-match") is not None:
+        rev = st.call(scoped.world_info, str(world_id))["rev"]
+        if not_modified(request, rev):
+            return Response(status_code=304, headers={"ETag": etag(rev)})
+    text, rev = st.call(scoped.get_graph_json, str(world_id))
+    if not_modified(request, rev):  # written between the two reads, back to the named rev
+        return Response(status_code=304, headers={"ETag": etag(rev)})
+    return text, rev
+
+
+def raw_json_response(body: bytes, rev: str) -> Response:
+    """A 200 JSON answer whose body was assembled from stored text (not re-serialised), ``ETag`` the rev."""
+    return Response(body, status_code=200, headers={"ETag": etag(rev)}, media_type="application/json")

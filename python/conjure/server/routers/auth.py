@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from conjure.errors import ConflictError, UnauthorizedError
 
-from conjure.server.deps import anonymous, client_address, count_failure, refuse_if_failing, state_of
+from conjure.server.deps import Anon, client_address, count_failure, refuse_if_failing, state_of
 from conjure.server.errors import json_response
 from conjure.server.schemas import LoginRequest, LoginResult, SignupRequest, SignupResult
 from conjure.server.views import errors, router
 
 r = router("Auth")
-Anon = Annotated[None, Depends(anonymous)]
 
 
 @r.post(

@@ -12,7 +12,7 @@ import time
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Body, Depends, Path, Request
+from fastapi import Body, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -20,9 +20,9 @@ import conjure
 from conjure.agent import ProviderError
 from conjure.agent import edit as agent_edit
 from conjure.errors import BadInputError, ConflictError, GateError, NotFoundError
-from conjure.server.deps import Principal, ServerState, require_key, require_secret, state_of
+from conjure.server.deps import AnyKey, Principal, Secret, ServerState, state_of
 from conjure.server.errors import SCHEMA_VERSION, ApiError, json_response
-from conjure.server.routing import etag, expected_rev, not_modified
+from conjure.server.routing import ETAG_HEADER, IDEMPOTENCY, IF_MATCH, IF_NONE_MATCH, etag, expected_rev, not_modified
 from conjure.server.schemas import (
     EditResult,
     EditWorldRequest,
@@ -41,13 +41,10 @@ from conjure.server.schemas import (
     ValidateRequest,
     ValidateResult,
 )
-from conjure.server.views import errors, metered, public_world, router, write_result
+from conjure.server.views import errors, graph_text, metered, public_world, raw_json_response, router, write_result
 from conjure.server.workers import WORLD_EDITED
-from conjure.server.routers.worlds import ETAG_HEADER, IF_MATCH, IF_NONE_MATCH, IDEMPOTENCY, graph_text, raw_json_response
 
 r = router("Graph editing")
-Secret = Annotated[Principal, Depends(require_secret)]
-AnyKey = Annotated[Principal, Depends(require_key)]
 StateId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 EventName = Annotated[str, Path(min_length=1, max_length=120, description="the event's name, URL-encoded")]
 StateBody = Annotated[dict[str, Any], Body(json_schema_extra={REF_MARK: "SMState"})]
@@ -60,7 +57,7 @@ _EXISTS_CODE = {"add_state": "state_exists", "add_event": "event_exists", "add_v
 
 def _read(request: Request, key: Principal, world_id: UUID) -> tuple[dict[str, Any], str]:
     st = state_of(request)
-    graph = st.call("get_graph", st.scoped(key).get_graph, str(world_id))
+    graph = st.call(st.scoped(key).get_graph, str(world_id))
     world = graph["world"] if key.kind == "secret" else public_world(graph["world"])
     return world, graph["rev"]
 
@@ -73,7 +70,7 @@ def _read_response(request: Request, rev: str, body: dict[str, Any]) -> Response
 
 def _one_op(st: ServerState, key: Principal, request: Request, world_id: UUID, op: dict[str, Any]) -> dict[str, Any]:
     """Applies one op; an op that cannot apply raises (and nothing is written)."""
-    result = st.call("apply_ops", st.scoped(key).apply_ops, str(world_id), [op], expected_rev(request))
+    result = st.call(st.scoped(key).apply_ops, str(world_id), [op], expected_rev(request))
     failures = result.get("applyErrors") or []
     if failures:
         failure = failures[0]
@@ -294,7 +291,7 @@ def set_entrance(id: UUID, body: EntranceRequest, request: Request, key: Secret)
 def apply_ops(id: UUID, body: OpsRequest, request: Request, key: Secret) -> Response:
     st = state_of(request)
     rev = expected_rev(request, body.expectedRev)
-    result = st.call("apply_ops", st.scoped(key).apply_ops, str(id), body.ops, rev)
+    result = st.call(st.scoped(key).apply_ops, str(id), body.ops, rev)
     result["applyErrors"] = [_apply_error_text(e) for e in result.get("applyErrors") or []]
     return write_result(result)
 
@@ -341,7 +338,7 @@ def edit_world(id: UUID, body: EditWorldRequest, request: Request, key: Secret) 
                        errors=["instruction: required (or message)"])
     want = expected_rev(request, body.expectedRev)
     scoped = st.scoped(key)
-    graph = st.call("get_graph", scoped.get_graph, str(id))  # 404 before anything is reserved
+    graph = st.call(scoped.get_graph, str(id))  # 404 before anything is reserved
     if want is not None and graph["rev"] != want:
         raise ConflictError("the world's rev is not the expected one", code="conflict")
     before, rev = graph["world"], graph["rev"]
@@ -357,9 +354,9 @@ def edit_world(id: UUID, body: EditWorldRequest, request: Request, key: Secret) 
         if outcome.changed:
             after = outcome.world.to_dict()
             if not outcome.ops:
-                result = st.call("put_world", scoped.put_world, str(id), after, rev)
+                result = st.call(scoped.put_world, str(id), after, rev)
             else:
-                result = st.call("apply_ops", scoped.apply_ops, str(id), outcome.ops, rev)
+                result = st.call(scoped.apply_ops, str(id), outcome.ops, rev)
             changed = True
         else:
             result = {"world": before, "diagnostics": [d.to_dict() for d in outcome.diagnostics], "rev": rev}
@@ -388,7 +385,7 @@ def _gate(st: ServerState, kind: str, world: Any) -> conjure.ValidationResult:
 
 def _target(st: ServerState, key: Principal, world_id: UUID, body: ValidateRequest | None) -> Any:
     inline = _world_arg(body)
-    stored = st.call("get_graph", st.scoped(key).get_graph, str(world_id))["world"]  # 404 for an unknown world
+    stored = st.call(st.scoped(key).get_graph, str(world_id))["world"]  # 404 for an unknown world
     return inline if inline is not None else stored
 
 

@@ -66,15 +66,15 @@ def play_page(world_id: str = PathParam(min_length=1, max_length=100, pattern=r"
 def _mint_demo(request: Request, world_id: str, app_id: str) -> dict[str, Any]:
     st = state_of(request)
     scoped = st.store.scoped(app_id, "test")
-    reservation = st.call("meter_reserve", st.store.meter_reserve, app_id, "session", 1)
+    reservation = st.call(st.store.meter_reserve, app_id, "session", 1)
     try:
         player = "demo-" + secrets.token_hex(6)
-        minted = st.call("mint_session_token", scoped.mint_session_token, world_id, player,
+        minted = st.call(scoped.mint_session_token, world_id, player,
                          request.headers.get("origin") or None, 600)
     except BaseException:
-        st.call("meter_refund", st.store.meter_refund, reservation["id"])
+        st.call(st.store.meter_refund, reservation["id"])
         raise
-    st.call("meter_commit", st.store.meter_commit, reservation["id"])
+    st.call(st.store.meter_commit, reservation["id"])
     return {"token": minted["token"], "expiresAt": minted["expiresAt"]}
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -24,14 +24,13 @@ from starlette.responses import Response
 from conjure.errors import BadInputError, NotFoundError, UnauthorizedError
 from conjure.runtime import RuntimeHub, serve_socket
 from conjure.server.deps import (
-    Principal,
     ServerState,
     _bearer,
     _take_rate,
     client_address,
     count_failure,
     refuse_if_failing,
-    require_secret,
+    Secret,
     state_of,
 )
 from conjure.server.errors import json_response
@@ -43,7 +42,6 @@ TAG = "Sessions"
 _tokens = router(TAG)                    # secret-key endpoints (idempotent POSTs)
 _sessions = APIRouter(tags=[TAG])        # session-token endpoints
 r = APIRouter()
-Secret = Annotated[Principal, Depends(require_secret)]
 MAX_BODY = 4096
 
 
@@ -106,7 +104,7 @@ def _session_claims(request: Request, st: ServerState, token: str | None) -> dic
     if token is None or not token.startswith("st_") or len(token) > 2048:
         raise UnauthorizedError("this endpoint takes a session token: Authorization: Bearer st_…",
                                 code="invalid_credential")
-    return st.call("verify_session_token", st.store.verify_session_token, token, _origin(request))
+    return st.call(st.store.verify_session_token, token, _origin(request))
 
 
 async def _claims(request: Request, token: str | None = None) -> dict[str, Any]:
@@ -163,7 +161,7 @@ def mint_token(request: Request, body: SessionTokenRequest, key: Secret) -> Resp
     st = state_of(request)
     scoped = st.scoped(key)
     with metered(st, key, "session"):
-        minted = st.call("mint_session_token", scoped.mint_session_token, body.worldId, body.playerId,
+        minted = st.call(scoped.mint_session_token, body.worldId, body.playerId,
                          body.origin, body.ttlSeconds)
     return json_response({"token": minted["token"], "expiresAt": minted["expiresAt"]}, 201)
 

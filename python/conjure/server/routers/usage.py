@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from conjure.errors import BadInputError
-from conjure.server.deps import Principal, require_secret, state_of
+from conjure.server.deps import Secret, state_of
 from conjure.server.errors import json_response
 from conjure.server.schemas import Usage
 from conjure.server.views import errors, router
 
 r = router("Usage")
-Secret = Annotated[Principal, Depends(require_secret)]
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a UTC day, YYYY-MM-DD (default today)")]
 
 
@@ -32,4 +31,4 @@ def usage(request: Request, key: Secret, day: Day = None) -> Response:
         except ValueError:
             raise BadInputError(f"day: {day!r} is not a calendar day", code="bad_input") from None
     st = state_of(request)
-    return json_response(st.call("usage", st.store.usage, str(key.app_id), day))
+    return json_response(st.call(st.store.usage, str(key.app_id), day))

@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from conjure.errors import BadInputError
-from conjure.server.deps import Principal, require_secret, state_of
+from conjure.server.deps import Secret, state_of
 from conjure.server.errors import json_response
-from conjure.server.routing import expected_rev
+from conjure.server.routing import ETAG_HEADER, IDEMPOTENCY, IF_MATCH, expected_rev
 from conjure.server.schemas import CheckoutResult, SnapshotRequest, Version, VersionDiff, VersionTree, VersionWithWorld
 from conjure.server.views import errors, router, write_result
-from conjure.server.routers.worlds import ETAG_HEADER, IDEMPOTENCY, IF_MATCH
 
 r = router("Versions")
-Secret = Annotated[Principal, Depends(require_secret)]
 
 
 def _uuid_or_none(value: str | None) -> str | None:
@@ -41,7 +39,7 @@ def snapshot(id: UUID, request: Request, key: Secret, body: SnapshotRequest | No
         parent = _uuid_or_none(parent)
     except ValueError:
         raise BadInputError("parentVersionId: not a UUID", code="bad_input") from None
-    return json_response(st.call("snapshot", st.scoped(key).snapshot, str(id), parent, message), 201)
+    return json_response(st.call(st.scoped(key).snapshot, str(id), parent, message), 201)
 
 
 @r.get(
@@ -52,7 +50,7 @@ def snapshot(id: UUID, request: Request, key: Secret, body: SnapshotRequest | No
 )
 def list_versions(id: UUID, request: Request, key: Secret) -> Response:
     st = state_of(request)
-    return json_response(st.call("list_versions", st.scoped(key).versions, str(id)))
+    return json_response(st.call(st.scoped(key).versions, str(id)))
 
 
 @r.get(
@@ -63,7 +61,7 @@ def list_versions(id: UUID, request: Request, key: Secret) -> Response:
 )
 def diff(id: UUID, request: Request, key: Secret, a: Annotated[UUID, Query()], b: Annotated[UUID, Query()]) -> Response:
     st = state_of(request)
-    result = st.call("diff", st.scoped(key).diff, str(id), str(a), str(b))
+    result = st.call(st.scoped(key).diff, str(id), str(a), str(b))
     return json_response({"a": str(a), "b": str(b), **result})
 
 
@@ -74,7 +72,7 @@ def diff(id: UUID, request: Request, key: Secret, a: Annotated[UUID, Query()], b
 )
 def get_version(id: UUID, versionId: UUID, request: Request, key: Secret) -> Response:
     st = state_of(request)
-    return json_response(st.call("get_version", st.scoped(key).get_version, str(id), str(versionId)))
+    return json_response(st.call(st.scoped(key).get_version, str(id), str(versionId)))
 
 
 @r.post(
@@ -86,5 +84,5 @@ def get_version(id: UUID, versionId: UUID, request: Request, key: Secret) -> Res
 )
 def checkout(id: UUID, versionId: UUID, request: Request, key: Secret) -> Response:
     st = state_of(request)
-    result = st.call("checkout", st.scoped(key).checkout, str(id), str(versionId), expected_rev(request))
+    result = st.call(st.scoped(key).checkout, str(id), str(versionId), expected_rev(request))
     return write_result(result)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from conjure.errors import BadInputError, NotFoundError
-from conjure.server.deps import Principal, ServerState, require_user, state_of
+from conjure.server.deps import Principal, ServerState, User, state_of
+from conjure.server.routing import IDEMPOTENCY
 from conjure.server.errors import json_response
 from conjure.server.schemas import (
     DEFAULT_WEBHOOK_EVENTS,
@@ -21,10 +22,8 @@ from conjure.server.schemas import (
 from conjure.netguard import DestinationRefused
 from conjure.server.workers import registrable_url
 from conjure.server.views import Cursor, Limit, errors, owned_app, page, router
-from conjure.server.routers.worlds import IDEMPOTENCY
 
 r = router("Webhooks")
-UserP = Annotated[Principal, Depends(require_user)]
 AppQuery = Annotated[
     UUID | None,
     Query(description="the app; optional when you own exactly one app, or when the endpoint id alone finds it"),
@@ -40,7 +39,7 @@ def _webhook(info: dict[str, Any]) -> dict[str, Any]:
 def _attempt_rows(st: ServerState, delivery: dict[str, Any]) -> list[dict[str, Any]]:
     """A delivery's rows: one per attempt made, oldest first; a delivery not tried yet is one row, attempt 0."""
     base = {"id": delivery["id"], "eventId": delivery["eventId"], "type": delivery["type"]}
-    attempts = st.call("list_delivery_attempts", st.store.list_delivery_attempts, delivery["id"])
+    attempts = st.call(st.store.list_delivery_attempts, delivery["id"])
     if not attempts:
         return [{**base, "attempt": 0, "status": delivery["status"], "responseStatus": None,
                  "createdAt": delivery["createdAt"], "nextAttemptAt": delivery.get("nextAttemptAt")}]
@@ -54,7 +53,7 @@ def _user_apps(st: ServerState, user: Principal) -> list[str]:
     ids: list[str] = []
     cursor = None
     while True:
-        result = st.call("list_apps", st.store.list_apps, user.user_id, 100, cursor)
+        result = st.call(st.store.list_apps, user.user_id, 100, cursor)
         ids.extend(a["id"] for a in result["data"])
         cursor = result.get("nextCursor")
         if not cursor:
@@ -65,7 +64,7 @@ def _app_of_webhook(st: ServerState, user: Principal, webhook_id: str, app_id: U
     """The app (owned by the user) that holds the endpoint; NotFoundError otherwise (also for another user's)."""
     if app_id is not None:
         owned_app(st, user, str(app_id))
-    app = st.call("get_webhook", st.store.get_webhook, webhook_id)["appId"]
+    app = st.call(st.store.get_webhook, webhook_id)["appId"]
     if app_id is not None and app != str(app_id):
         raise NotFoundError("webhook not found", code="not_found")
     try:
@@ -88,7 +87,7 @@ def _app_of_webhook(st: ServerState, user: Principal, webhook_id: str, app_id: U
     responses={201: {"model": CreatedWebhook}, **errors(403, 404)},
     openapi_extra=IDEMPOTENCY,
 )
-def create_webhook(body: CreateWebhookRequest, request: Request, user: UserP) -> Response:
+def create_webhook(body: CreateWebhookRequest, request: Request, user: User) -> Response:
     st = state_of(request)
     try:
         app_id = str(UUID(body.appId))
@@ -100,7 +99,7 @@ def create_webhook(body: CreateWebhookRequest, request: Request, user: UserP) ->
     except DestinationRefused as exc:
         raise BadInputError(str(exc), code="bad_input") from None
     events = list(body.events) if body.events else list(DEFAULT_WEBHOOK_EVENTS)
-    created = st.call("create_webhook", st.store.create_webhook, app_id, url, events, body.description or "")
+    created = st.call(st.store.create_webhook, app_id, url, events, body.description or "")
     return json_response({**_webhook(created), "secret": created["secret"]}, 201)
 
 
@@ -110,7 +109,7 @@ def create_webhook(body: CreateWebhookRequest, request: Request, user: UserP) ->
     description="Endpoint metadata only: the signing secret is never returned after creation.",
     responses={200: {"model": WebhookList}, **errors(403, 404)},
 )
-def list_webhooks(request: Request, user: UserP, appId: AppQuery = None, limit: Limit = 20, cursor: Cursor = None) -> Response:
+def list_webhooks(request: Request, user: User, appId: AppQuery = None, limit: Limit = 20, cursor: Cursor = None) -> Response:
     st = state_of(request)
     if appId is None:
         apps = _user_apps(st, user)
@@ -119,13 +118,13 @@ def list_webhooks(request: Request, user: UserP, appId: AppQuery = None, limit: 
         app_id = apps[0]
     else:
         app_id = str(owned_app(st, user, str(appId))["id"])
-    return json_response(page(st.call("list_webhooks", st.store.list_webhooks, app_id, limit, cursor), _webhook))
+    return json_response(page(st.call(st.store.list_webhooks, app_id, limit, cursor), _webhook))
 
 
 def _delete(request: Request, user: Principal, webhook_id: UUID, app_id: UUID | None) -> Response:
     st = state_of(request)
     app = _app_of_webhook(st, user, str(webhook_id), app_id)
-    st.call("delete_webhook", st.store.delete_webhook, app, str(webhook_id))
+    st.call(st.store.delete_webhook, app, str(webhook_id))
     return json_response({"id": str(webhook_id), "deleted": True})
 
 
@@ -134,7 +133,7 @@ def _delete(request: Request, user: Principal, webhook_id: UUID, app_id: UUID | 
     summary="Delete a webhook endpoint",
     responses={200: {"description": "Deleted: `{id, deleted: true}`"}, **errors(403, 404)},
 )
-def delete_webhook(id: UUID, request: Request, user: UserP, appId: AppQuery = None) -> Response:
+def delete_webhook(id: UUID, request: Request, user: User, appId: AppQuery = None) -> Response:
     return _delete(request, user, id, appId)
 
 
@@ -145,7 +144,7 @@ def delete_webhook(id: UUID, request: Request, user: UserP, appId: AppQuery = No
     responses={200: {"description": "Deleted: `{id, deleted: true}`"}, **errors(403, 404, 409)},
     openapi_extra=IDEMPOTENCY,
 )
-def delete_webhook_post(id: UUID, request: Request, user: UserP, appId: AppQuery = None) -> Response:
+def delete_webhook_post(id: UUID, request: Request, user: User, appId: AppQuery = None) -> Response:
     return _delete(request, user, id, appId)
 
 
@@ -160,10 +159,10 @@ def delete_webhook_post(id: UUID, request: Request, user: UserP, appId: AppQuery
     responses={200: {"model": DeliveryList}, **errors(403, 404)},
 )
 def list_deliveries(
-    id: UUID, request: Request, user: UserP, appId: AppQuery = None, limit: Limit = 20, cursor: Cursor = None
+    id: UUID, request: Request, user: User, appId: AppQuery = None, limit: Limit = 20, cursor: Cursor = None
 ) -> Response:
     st = state_of(request)
     app = _app_of_webhook(st, user, str(id), appId)
-    result = st.call("list_deliveries", st.store.list_deliveries, app, str(id), limit, cursor)
+    result = st.call(st.store.list_deliveries, app, str(id), limit, cursor)
     rows = [row for delivery in result["data"] for row in _attempt_rows(st, delivery)]
     return json_response({"data": rows, "nextCursor": result.get("nextCursor")})

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -15,9 +15,9 @@ from starlette.responses import FileResponse, Response
 
 from conjure.errors import BadInputError, ConjureError, QuotaExceededError
 from conjure.server.assets import parse_multipart
-from conjure.server.deps import Principal, ServerState, require_key, require_secret, state_of
+from conjure.server.deps import AnyKey, Principal, Secret, ServerState, state_of
 from conjure.server.errors import ApiError, json_response
-from conjure.server.routing import etag, expected_rev, not_modified
+from conjure.server.routing import ETAG_HEADER, IDEMPOTENCY, IF_MATCH, IF_NONE_MATCH, etag, expected_rev, not_modified
 from conjure.server.schemas import (
     Error,
     ForkRequest,
@@ -32,21 +32,11 @@ from conjure.server.schemas import (
     WorldList,
 )
 from conjure.server.workers import GENERATION_FAILED, GENERATION_SUCCEEDED, JOB_KIND, generate_document
-from conjure.server.views import Cursor, Limit, errors, metered, page, public_world, router, world_summary, write_result
+from conjure.server.views import (
+    Cursor, Limit, errors, graph_text, metered, page, public_world, raw_json_response, router, world_summary, write_result,
+)
 
 r = router("Worlds")
-Secret = Annotated[Principal, Depends(require_secret)]
-AnyKey = Annotated[Principal, Depends(require_key)]
-IF_MATCH = {"parameters": [{"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-                             "description": "the rev you last read; a mismatch is 409"}]}
-IF_NONE_MATCH = {"parameters": [{"name": "If-None-Match", "in": "header", "required": False,
-                                  "schema": {"type": "string"}, "description": "a rev; 304 when it is current"}]}
-IDEMPOTENCY = {"parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                "schema": {"type": "string", "maxLength": 255},
-                                "description": "a retry with the same key and body replays the first answer"}]}
-ETAG_HEADER = {"ETag": {"description": "the rev, quoted", "schema": {"type": "string"}}}
-
-
 FRAME_ONLY_PREMISE = "the place shown in the seed frame"
 CREATE_BODY = {
     "required": True,
@@ -122,7 +112,7 @@ def _form_request(content_type: str, raw: bytes) -> tuple[GenerateWorldRequest, 
 
 def _import(st: ServerState, key: Principal, body: ImportWorldRequest) -> Response:
     with metered(st, key, "generate"):
-        result = st.call("create_world", st.scoped(key).create_world, body.world)
+        result = st.call(st.scoped(key).create_world, body.world)
     return write_result(result, 201)
 
 
@@ -138,13 +128,13 @@ def _generate(request: Request, key: Principal, body: GenerateWorldRequest, fram
     premise = body.premise if body.premise is not None else FRAME_ONLY_PREMISE
     scoped = st.scoped(key)
     if body.async_:
-        reservation = st.call("meter_reserve", st.store.meter_reserve, str(key.app_id), "generate", 1)
+        reservation = st.call(st.store.meter_reserve, str(key.app_id), "generate", 1)
         payload = {"premise": premise, "seed": body.seed, "frame": frame, "name": body.name,
                    "reservation": reservation["id"]}
         try:
-            job = st.call("create_job", scoped.create_job, JOB_KIND, payload)
+            job = st.call(scoped.create_job, JOB_KIND, payload)
         except BaseException:
-            st.call("meter_refund", st.store.meter_refund, reservation["id"])
+            st.call(st.store.meter_refund, reservation["id"])
             raise
         workers.job_queued()
         return json_response({"jobId": job["id"], "status": "queued"}, 202)
@@ -153,7 +143,7 @@ def _generate(request: Request, key: Principal, body: GenerateWorldRequest, fram
             world = generate_document(st.settings, premise, body.seed, frame)
             if body.name is not None:
                 world["name"] = body.name
-            result = st.call("create_world", scoped.create_world, world)
+            result = st.call(scoped.create_world, world)
     except ConjureError as exc:
         if not isinstance(exc, QuotaExceededError):
             scoped.enqueue_event(GENERATION_FAILED, {"jobId": None, "error": f"{exc.code}: {exc.message or exc.code}"})
@@ -219,7 +209,7 @@ def get_asset(assetId: Annotated[str, PathParam(max_length=80)], request: Reques
 )
 def get_job(jobId: UUID, request: Request, key: Secret) -> Response:
     st = state_of(request)
-    job = st.call("get_job", st.scoped(key).get_job, str(jobId))
+    job = st.call(st.scoped(key).get_job, str(jobId))
     result = job.get("result")
     world_id = None
     if isinstance(result, dict):
@@ -236,36 +226,12 @@ def get_job(jobId: UUID, request: Request, key: Secret) -> Response:
 )
 def list_worlds(request: Request, key: AnyKey, limit: Limit = 20, cursor: Cursor = None) -> Response:
     st = state_of(request)
-    return json_response(page(st.call("list_worlds", st.scoped(key).list_worlds, limit, cursor), world_summary))
+    return json_response(page(st.call(st.scoped(key).list_worlds, limit, cursor), world_summary))
 
 
 def _graph(request: Request, key: Principal, world_id: UUID) -> dict[str, Any]:
     st = state_of(request)
-    return st.call("get_graph", st.scoped(key).get_graph, str(world_id))
-
-
-def graph_text(request: Request, key: Principal, world_id: UUID) -> tuple[str, str] | Response:
-    """The working graph's stored JSON text and rev, or the 304 answer when ``If-None-Match`` names the rev.
-
-    With ``If-None-Match`` the rev is read first (no document), so a 304 never reads the graph.
-    Both are read transactions of microseconds with the GIL released (no Python objects
-    built but two strings), so async handlers call this on the event loop.
-    """
-    st = state_of(request)
-    scoped = st.scoped(key)
-    if request.headers.get("if-none-match") is not None:
-        rev = st.call("get_world_info", scoped.world_info, str(world_id))["rev"]
-        if not_modified(request, rev):
-            return Response(status_code=304, headers={"ETag": etag(rev)})
-    text, rev = st.call("get_graph", scoped.get_graph_json, str(world_id))
-    if not_modified(request, rev):  # written between the two reads, back to the named rev
-        return Response(status_code=304, headers={"ETag": etag(rev)})
-    return text, rev
-
-
-def raw_json_response(body: bytes, rev: str) -> Response:
-    """A 200 JSON answer whose body was assembled from stored text (not re-serialised), ``ETag`` the rev."""
-    return Response(body, status_code=200, headers={"ETag": etag(rev)}, media_type="application/json")
+    return st.call(st.scoped(key).get_graph, str(world_id))
 
 
 @r.get(
@@ -305,7 +271,7 @@ def patch_world(id: UUID, body: PatchWorldRequest, request: Request, key: Secret
     patch = body.model_dump(exclude_unset=True)
     if not patch:
         raise BadInputError("give any of name, description, cover, visibility", code="bad_input")
-    result = st.call("patch_world", st.scoped(key).patch_world, str(id), patch, expected_rev=expected_rev(request))
+    result = st.call(st.scoped(key).patch_world, str(id), patch, expected_rev=expected_rev(request))
     return write_result(result)
 
 
@@ -320,7 +286,7 @@ def patch_world(id: UUID, body: PatchWorldRequest, request: Request, key: Secret
 def delete_world(id: UUID, request: Request, key: Secret) -> Response:
     st = state_of(request)
     # With If-Match, a compare-and-delete in one store transaction (409 when the rev moved).
-    st.call("delete_world", st.scoped(key).delete_world, str(id), expected_rev(request))
+    st.call(st.scoped(key).delete_world, str(id), expected_rev(request))
     return Response(status_code=204)
 
 
@@ -335,4 +301,4 @@ def delete_world(id: UUID, request: Request, key: Secret) -> Response:
 def fork_world(id: UUID, request: Request, key: Secret, body: ForkRequest | None = None) -> Response:
     st = state_of(request)
     name = body.name if body is not None else None
-    return write_result(st.call("fork_world", st.scoped(key).fork_world, str(id), name), 201)
+    return write_result(st.call(st.scoped(key).fork_world, str(id), name), 201)
