@@ -185,7 +185,7 @@ async def _idempotent(request: Request, handler: Handler, key: str, body: bytes,
     parsed = getattr(request, "_json", _UNPARSED)
     try:
         digest = await run_in_threadpool(_request_hash, request, body, parsed)
-        begin = await run_in_threadpool(st.call, "idem_begin", scoped.idempotency_begin, key, digest)
+        begin = await run_in_threadpool(st.call, scoped.idempotency_begin, key, digest)
     except Exception as exc:  # noqa: BLE001
         return error_response(exc)
     kind = begin["kind"]
@@ -205,11 +205,11 @@ async def _idempotent(request: Request, handler: Handler, key: str, body: bytes,
         response = error_response(exc)
     try:
         if response.status_code >= 500:
-            await run_in_threadpool(st.call, "idem_release", scoped.idempotency_release, key)
+            await run_in_threadpool(st.call, scoped.idempotency_release, key)
         else:
             text = bytes(response.body).decode("utf-8") if response.body else ""
             kept = await run_in_threadpool(stored_body, response.status_code, text)
-            await run_in_threadpool(st.call, "idem_complete", scoped.idempotency_complete, key, response.status_code, kept)
+            await run_in_threadpool(st.call, scoped.idempotency_complete, key, response.status_code, kept)
     except Exception:  # noqa: BLE001 - the answer stands; the record expires by its lease
         log.exception("could not record the idempotent response")
     return response

@@ -28,7 +28,7 @@ r = router("Auth")
 def signup(body: SignupRequest, request: Request, _: Anon) -> Response:
     st = state_of(request)
     try:
-        user = st.password_hashing.run(st.call, "create_user", st.store.create_user, body.email, body.password)
+        user = st.password_hashing.run(st.call, st.store.create_user, body.email, body.password)
     except ConflictError:
         raise ConflictError("this email is already registered", code="email_taken") from None
     token = st.tokens.issue(user["id"])
@@ -49,7 +49,7 @@ def login(body: LoginRequest, request: Request, _: Anon) -> Response:
     failures = [f"ip:{client_address(request)}", f"email:{email}"]
     refuse_if_failing(request, st, failures)
     try:
-        user = st.password_hashing.run(st.call, "authenticate_user", st.store.authenticate_user, body.email, body.password)
+        user = st.password_hashing.run(st.call, st.store.authenticate_user, body.email, body.password)
     except UnauthorizedError:
         count_failure(st, failures)
         raise UnauthorizedError("wrong email or password", code="invalid_credentials") from None

@@ -32,7 +32,7 @@ async def healthz() -> Response:
 async def readyz(request: Request) -> Response:
     st = state_of(request)
     try:
-        await run_in_threadpool(st.call, "list_apps", st.store.list_apps, _PROBE_OWNER, 1, None)
+        await run_in_threadpool(st.call, st.store.list_apps, _PROBE_OWNER, 1, None)
     except ConjureError as exc:
         return json_response({"detail": f"the store is not ready: {exc.message}", "code": "not_ready"}, 503)
     return json_response({"status": "ready"})

@@ -182,7 +182,7 @@ async def exchange(request: Request) -> Response:
     s = st.settings
     admitted_at = time.time()
     admitted = await run_in_threadpool(
-        st.call, "admit_session", st.store.admit_session, claims,
+        st.call, st.store.admit_session, claims,
         app_cap=s.session_app_cap, global_cap=s.session_global_cap, minutes=s.session_minutes,
     )
     hub.note_admitted(str(admitted["sessionId"]), float(claims.get("exp") or 0), admitted_at)
@@ -190,7 +190,7 @@ async def exchange(request: Request) -> Response:
     world: dict[str, Any] = {"id": claims["world"]}
     try:
         world = public_world(await run_in_threadpool(
-            st.call, "get_world", st.store.scoped(claims["app"], claims["mode"]).get_world, claims["world"]
+            st.call, st.store.scoped(claims["app"], claims["mode"]).get_world, claims["world"]
         ))
     except NotFoundError:
         pass
@@ -216,7 +216,7 @@ async def bind(request: Request) -> Response:
     sid, token = await _session_body(request)
     claims = await _claims(request, token)
     st = state_of(request)
-    result = await run_in_threadpool(st.call, "bind_session", st.store.bind_session, sid, claims)
+    result = await run_in_threadpool(st.call, st.store.bind_session, sid, claims)
     return json_response({"sessionId": result.get("sessionId", sid), "status": result.get("status", "bound")})
 
 
@@ -239,7 +239,7 @@ async def settle(request: Request) -> Response:
     stats = await run_in_threadpool(hub.kill_anywhere, sid, str(claims.get("app")), str(claims.get("mode")), "killed")
     if stats is not None:
         seconds = float(stats["seconds"])
-    result = await run_in_threadpool(st.call, "settle_session", hub.settle, sid, seconds, claims)
+    result = await run_in_threadpool(st.call, hub.settle, sid, seconds, claims)
     out: dict[str, Any] = {"sessionId": result.get("sessionId", sid), "status": result.get("status", "settled")}
     if result.get("secondsUsed") is not None:
         out["secondsUsed"] = int(result["secondsUsed"])
