@@ -131,6 +131,10 @@ class Store:
     def _lints(self) -> list[Any]:
         return _plugin_list(self._plugins)
 
+    def plugin_lints(self) -> list[Any]:
+        """The plugin lints every gated write of this store runs (what a dry-run gate must run too)."""
+        return self._lints()
+
     # ------------------------------------------------------------ worlds
     def create_world(self, world: World | str | bytes) -> dict[str, Any]:
         """Creates a world from a document (dict or JSON text); the store assigns its ``id``.

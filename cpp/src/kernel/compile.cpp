@@ -114,9 +114,13 @@ std::string fill(const std::vector<Segment>& segs, const std::vector<Slot>& slot
   return out;
 }
 
+// `fill` is the slot's text (a string, as the seed types it); a slot with no definition
+// (slot-undefined) has none, and its loc has no `fill` key rather than a null.
 Json slot_loc(const std::string& field, std::string_view templ, std::string_view slot,
               const Json& fill_value) {
-  return Json{{"field", field}, {"template", templ}, {"slot", slot}, {"fill", fill_value}};
+  Json loc{{"field", field}, {"template", templ}, {"slot", slot}};
+  if (!fill_value.is_null()) loc["fill"] = fill_value;
+  return loc;
 }
 
 // Resolves the slot references of a template; path_of() names it in findings.

@@ -16,6 +16,7 @@ from conjure._version import __version__
 from conjure.server.assets import AssetStore
 from conjure.server.coordination import Coordination, missing_guarantees
 from conjure.server.deps import ServerState
+from conjure.server.entrance import EntranceImages
 from conjure.server.errors import install_error_handlers
 from conjure.server.metrics import Metrics
 from conjure.server.middleware import ConjureMiddleware
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
     app.state.workers = workers
     app.state.assets = assets
     app.state.runtime = runtime.hub
+    app.state.entrance = EntranceImages(settings, runtime.hub)
     app.state.coordination = coordination
     install_error_handlers(app)
     for module in (auth, apps, worlds, graph, versions, usage, webhooks, operations):

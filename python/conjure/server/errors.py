@@ -166,6 +166,10 @@ def error_response(exc: BaseException) -> Response:
                              exc.diagnostics)
     if isinstance(exc, GateError):
         return _gate_failure(exc.message or "the world failed the kernel gate", "gate_failed", exc.diagnostics)
+    if isinstance(exc, LimitError):
+        # A size limit is the gate's `limit` lint (WORLD.md): a 422 with its diagnostic, like any gate failure.
+        message = exc.message or "a size limit is passed"
+        return _gate_failure(message, "limit", [{"lint": "limit", "severity": "error", "path": "", "message": message}])
     if isinstance(exc, ConjureError):
         status = next((s for cls, s in STATUS_BY_CLASS.items() if type(exc) is cls), None)
         if status is None:

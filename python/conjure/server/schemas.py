@@ -329,16 +329,14 @@ class SnapshotRequest(_Strict):
     message: str | None = Field(default=None, max_length=2000)
 
 
-WEBHOOK_EVENTS = ("world.generation.succeeded", "world.generation.failed", "world.edited")
-DEFAULT_WEBHOOK_EVENTS = ("world.generation.succeeded", "world.generation.failed")
+WEBHOOK_EVENTS = ("world.generation.succeeded", "world.generation.failed", "world.edited", "session.started")
+DEFAULT_WEBHOOK_EVENTS = WEBHOOK_EVENTS  # API.md: an endpoint registered with no `events` gets all of them
 
 
 class CreateWebhookRequest(_Strict):
     appId: str = Field(json_schema_extra={"format": "uuid"})
     url: str = Field(min_length=1, max_length=2048)
-    events: list[Literal["world.generation.succeeded", "world.generation.failed", "world.edited"]] | None = Field(
-        default=None, min_length=1, description="default: the two world.generation events (world.edited is opt-in)"
-    )
+    events: list[Literal["world.generation.succeeded", "world.generation.failed", "world.edited", "session.started"]] | None = Field(default=None, min_length=1, description="default: every event")
     description: str | None = Field(default=None, max_length=1000)
 
 

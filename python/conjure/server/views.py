@@ -28,6 +28,7 @@ __all__ = [
     "errors",
     "metered",
     "owned_app",
+    "edited",
 ]
 
 T = TypeVar("T")
@@ -60,8 +61,25 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"description": ERRORS[c][0], "model": ERRORS[c][1]} for c in wanted}
 
 
-def write_result(result: dict[str, Any], status: int = 200) -> Response:
-    """A GraphWriteResult response with the new rev as ``ETag``."""
+def edited(request: Any, key: Principal, world_id: Any, result: dict[str, Any], via: str) -> dict[str, Any]:
+    """Queues ``world.edited`` (API.md "Webhook deliveries") for an accepted graph write; returns ``result``.
+
+    ``via`` names the kind of write (``ops``, ``state``, ``event``, ``entrance``, ``edit``,
+    ``checkout``, ``metadata``). The event is queued right after the write's transaction.
+    """
+    from conjure.server.workers import WORLD_EDITED
+
+    st = request.app.state.conjure
+    st.scoped(key).enqueue_event(WORLD_EDITED, {"worldId": str(world_id), "rev": result["rev"], "via": via})
+    request.app.state.workers.event_queued()
+    return result
+
+
+def write_result(result: dict[str, Any], status: int = 200, *, request: Any, key: Principal) -> Response:
+    """A GraphWriteResult response with the new rev as ``ETag`` (the world with its entrance image)."""
+    world = result.get("world")
+    if isinstance(world, dict):
+        request.app.state.entrance.add_to(world, str(key.app_id), str(key.mode))
     return json_response(result, status, {"ETag": etag(result["rev"])})
 
 
@@ -132,7 +150,8 @@ def graph_text(request: Request, key: Principal, world_id: UUID) -> tuple[str, s
     text, rev = st.call(scoped.get_graph_json, str(world_id))
     if not_modified(request, rev):  # written between the two reads, back to the named rev
         return Response(status_code=304, headers={"ETag": etag(rev)})
-    return text, rev
+    # A world without an entrance image is answered with its rendered entrance (a text edit, no parse).
+    return request.app.state.entrance.add_to_text(text, str(world_id), str(key.app_id), str(key.mode)), rev
 
 
 def raw_json_response(body: bytes, rev: str) -> Response:

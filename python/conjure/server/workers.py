@@ -58,6 +58,7 @@ __all__ = [
     "GENERATION_SUCCEEDED",
     "GENERATION_FAILED",
     "WORLD_EDITED",
+    "SESSION_STARTED",
 ]
 
 log = logging.getLogger("conjure.server")
@@ -65,6 +66,7 @@ log = logging.getLogger("conjure.server")
 GENERATION_SUCCEEDED = "world.generation.succeeded"
 GENERATION_FAILED = "world.generation.failed"
 WORLD_EDITED = "world.edited"
+SESSION_STARTED = "session.started"
 JOB_KIND = "generate"
 
 

@@ -28,6 +28,7 @@ PUBLIC = {
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/metrics"): "loopback or its own metrics token (test_security_hardening.py)",
     ("GET", "/embed.js"): "the embed script, static",
+    ("GET", "/schema/smworld-1.0.json"): "the published SMWorld JSON Schema, static",
     ("GET", "/play/{}"): "the play page, static; the world is read with a session token",
     ("WS", "/v1/runtime"): "takes a single-use connect token (test_sessions.py)",
 }
@@ -97,6 +98,7 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", W + "/edit", {"instruction": "rename the world to Harbour"}, key_write(200)),
     ("GET", "/v1/worlds/jobs/{job}", None, key_write(200)),
     ("GET", "/v1/assets/{asset}", None, key_read(200)),
+    ("GET", W + "/entrance.jpg", None, key_read(200)),
     ("POST", "/v1/sessions/token", {"worldId": "{world}", "playerId": "p1"}, key_write(201)),
     ("POST", "/v1/sessions/exchange", None, session_token_only()),
     ("POST", "/v1/sessions/bind", {"sessionId": "s"}, session_token_only()),

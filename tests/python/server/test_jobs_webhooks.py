@@ -231,7 +231,7 @@ def test_edits_are_delivered_only_to_endpoints_that_opted_in(fast_client, receiv
     assert r.status_code == 200
     eventually(lambda: receiver.answered_2xx == 1, what="the edit delivery")
     event = verify(hook["secret"], receiver.received[0])
-    assert event["type"] == "world.edited" and event["data"] == {"worldId": wid, "rev": r.json()["rev"]}
+    assert event["type"] == "world.edited" and event["data"] == {"worldId": wid, "rev": r.json()["rev"], "via": "edit"}
 
 
 def test_a_failing_endpoint_is_retried_with_backoff_until_it_answers(fast_client):

@@ -282,7 +282,8 @@ def test_webhook_secret_shown_once_and_http_only_to_loopback(client, tenant):
     user = tenant.auth("user")
     r = client.post("/v1/webhooks", json={"appId": tenant.app_id, "url": "https://example.com/hook"}, headers=user)
     assert r.status_code == 201 and r.json()["secret"].startswith("whsec_")
-    assert r.json()["events"] == ["world.generation.succeeded", "world.generation.failed"]
+    assert r.json()["events"] == ["world.generation.succeeded", "world.generation.failed", "world.edited",
+                                  "session.started"]  # API.md: no `events` means every event
     listed = client.get("/v1/webhooks", headers=user).json()["data"]
     assert [w["id"] for w in listed] == [r.json()["id"]] and "secret" not in listed[0]
     _assert_error(client.post("/v1/webhooks", json={"appId": tenant.app_id, "url": "http://example.com/h"}, headers=user), 400)

@@ -41,8 +41,7 @@ from conjure.server.schemas import (
     ValidateRequest,
     ValidateResult,
 )
-from conjure.server.views import errors, graph_text, metered, public_world, raw_json_response, router, write_result
-from conjure.server.workers import WORLD_EDITED
+from conjure.server.views import edited, errors, graph_text, metered, public_world, raw_json_response, router, write_result
 
 r = router("Graph editing")
 StateId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -59,6 +58,7 @@ def _read(request: Request, key: Principal, world_id: UUID) -> tuple[dict[str, A
     st = state_of(request)
     graph = st.call(st.scoped(key).get_graph, str(world_id))
     world = graph["world"] if key.kind == "secret" else public_world(graph["world"])
+    request.app.state.entrance.add_to(world, str(key.app_id), str(key.mode))
     return world, graph["rev"]
 
 
@@ -199,7 +199,7 @@ def get_event(id: UUID, name: EventName, request: Request, key: AnyKey) -> Respo
 def add_state(id: UUID, body: StateBody, request: Request, key: Secret) -> Response:
     st = state_of(request)
     op = {k: v for k, v in body.items() if k != "op"}
-    return write_result(_one_op(st, key, request, id, {"op": "add_state", **op}), 201)
+    return write_result(edited(request, key, id, _one_op(st, key, request, id, {"op": "add_state", **op}), "state"), 201, request=request, key=key)
 
 
 @r.patch(
@@ -211,7 +211,8 @@ def add_state(id: UUID, body: StateBody, request: Request, key: Secret) -> Respo
 )
 def update_state(id: UUID, stateId: StateId, body: StateBody, request: Request, key: Secret) -> Response:
     st = state_of(request)
-    return write_result(_one_op(st, key, request, id, {"op": "update_state", "id": stateId, "patch": _patch_of(body)}))
+    result = _one_op(st, key, request, id, {"op": "update_state", "id": stateId, "patch": _patch_of(body)})
+    return write_result(edited(request, key, id, result, "state"), request=request, key=key)
 
 
 @r.delete(
@@ -223,7 +224,7 @@ def update_state(id: UUID, stateId: StateId, body: StateBody, request: Request, 
 )
 def delete_state(id: UUID, stateId: StateId, request: Request, key: Secret) -> Response:
     st = state_of(request)
-    return write_result(_one_op(st, key, request, id, {"op": "delete_state", "id": stateId}))
+    return write_result(edited(request, key, id, _one_op(st, key, request, id, {"op": "delete_state", "id": stateId}), "state"), request=request, key=key)
 
 
 # ------------------------------------------------------------------ event writes
@@ -238,7 +239,7 @@ def delete_state(id: UUID, stateId: StateId, request: Request, key: Secret) -> R
 def add_event(id: UUID, body: EventBody, request: Request, key: Secret) -> Response:
     st = state_of(request)
     op = {k: v for k, v in body.items() if k != "op"}
-    return write_result(_one_op(st, key, request, id, {"op": "add_event", **op}), 201)
+    return write_result(edited(request, key, id, _one_op(st, key, request, id, {"op": "add_event", **op}), "event"), 201, request=request, key=key)
 
 
 @r.patch(
@@ -250,7 +251,8 @@ def add_event(id: UUID, body: EventBody, request: Request, key: Secret) -> Respo
 )
 def update_event(id: UUID, name: EventName, body: EventBody, request: Request, key: Secret) -> Response:
     st = state_of(request)
-    return write_result(_one_op(st, key, request, id, {"op": "update_event", "name": name, "patch": _patch_of(body)}))
+    result = _one_op(st, key, request, id, {"op": "update_event", "name": name, "patch": _patch_of(body)})
+    return write_result(edited(request, key, id, result, "event"), request=request, key=key)
 
 
 @r.delete(
@@ -261,7 +263,7 @@ def update_event(id: UUID, name: EventName, body: EventBody, request: Request, k
 )
 def delete_event(id: UUID, name: EventName, request: Request, key: Secret) -> Response:
     st = state_of(request)
-    return write_result(_one_op(st, key, request, id, {"op": "delete_event", "name": name}))
+    return write_result(edited(request, key, id, _one_op(st, key, request, id, {"op": "delete_event", "name": name}), "event"), request=request, key=key)
 
 
 @r.put(
@@ -276,7 +278,7 @@ def set_entrance(id: UUID, body: EntranceRequest, request: Request, key: Secret)
     op: dict[str, Any] = {"op": "set_entrance", "state": body.state}
     if body.image is not None:
         op["image"] = body.image.model_dump(exclude_none=True)
-    return write_result(_one_op(st, key, request, id, op))
+    return write_result(edited(request, key, id, _one_op(st, key, request, id, op), "entrance"), request=request, key=key)
 
 
 # ------------------------------------------------------------------ batches
@@ -293,7 +295,9 @@ def apply_ops(id: UUID, body: OpsRequest, request: Request, key: Secret) -> Resp
     rev = expected_rev(request, body.expectedRev)
     result = st.call(st.scoped(key).apply_ops, str(id), body.ops, rev)
     result["applyErrors"] = [_apply_error_text(e) for e in result.get("applyErrors") or []]
-    return write_result(result)
+    if len(result["applyErrors"]) < len(body.ops):  # some op applied: the graph was written
+        edited(request, key, id, result, "ops")
+    return write_result(result, request=request, key=key)
 
 
 class _Watched:
@@ -361,11 +365,10 @@ def edit_world(id: UUID, body: EditWorldRequest, request: Request, key: Secret) 
         else:
             result = {"world": before, "diagnostics": [d.to_dict() for d in outcome.diagnostics], "rev": rev}
     if changed:
-        scoped.enqueue_event(WORLD_EDITED, {"worldId": str(id), "rev": result["rev"]})
-        request.app.state.workers.event_queued()
+        edited(request, key, id, result, "edit")
     answer = {"world": result["world"], "diagnostics": result["diagnostics"], "reply": outcome.reply,
               "rev": result["rev"]}
-    return write_result(answer)
+    return write_result(answer, request=request, key=key)
 
 
 def _apply_error_text(error: Any) -> str:
@@ -378,7 +381,9 @@ def _apply_error_text(error: Any) -> str:
 def _gate(st: ServerState, kind: str, world: Any) -> conjure.ValidationResult:
     start = time.perf_counter()
     try:
-        return conjure.validate(world, limits=st.limits, plugins=False)
+        # The very lints a write runs (plugins included), so /validate passes only what a write accepts.
+        lints = st.store.plugin_lints() if hasattr(st.store, "plugin_lints") else True
+        return conjure.validate(world, limits=st.limits, plugins=lints)
     finally:
         st.metrics.gate_seconds.labels(kind).observe(time.perf_counter() - start)
 

@@ -1,8 +1,10 @@
-"""Liveness, readiness and metrics."""
+"""Liveness, readiness, metrics, and the published SMWorld JSON Schema."""
 
 from __future__ import annotations
 
 import hmac
+import json
+from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +38,58 @@ async def readyz(request: Request) -> Response:
     except ConjureError as exc:
         return json_response({"detail": f"the store is not ready: {exc.message}", "code": "not_ready"}, 503)
     return json_response({"status": "ready"})
+
+
+SCHEMA_PATH = "/schema/smworld-1.0.json"
+
+
+def smworld_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """The SMWorld 1.0 JSON Schema (draft 2020-12), built from the same models as the OpenAPI document."""
+    defs = openapi.get("components", {}).get("schemas", {})
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (v.replace("#/components/schemas/", "#/$defs/") if k == "$ref" and isinstance(v, str)
+                        else rewrite(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    reachable: set[str] = set()
+    todo = ["SMWorld"]
+    while todo:  # only SMWorld and what it refers to
+        name = todo.pop()
+        if name in reachable or name not in defs:
+            continue
+        reachable.add(name)
+        text = json.dumps(defs[name])
+        todo += [ref.split('"', 1)[0] for ref in text.split('"#/components/schemas/')[1:]]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_PATH,
+        "title": "SMWorld 1.0",
+        "description": "A playable world. Compatibility: every 1.x change only adds optional properties; unknown "
+        "properties are kept verbatim; a breaking change is published as smworld-2.0.json beside this one "
+        "(docs/api.md, 'The world schema').",
+        "$ref": "#/$defs/SMWorld",
+        "$defs": rewrite({name: defs[name] for name in sorted(reachable)}),
+    }
+
+
+@r.get(
+    SCHEMA_PATH,
+    summary="The SMWorld 1.0 JSON Schema",
+    description="The world document's contract as JSON Schema (draft 2020-12), at a stable URL. Compatibility: "
+    "every 1.x change only adds optional properties, unknown properties are kept verbatim, and a breaking "
+    "change is published as `smworld-2.0.json` beside this one.",
+    responses={200: {"description": "JSON Schema", "content": {"application/schema+json": {}}}},
+)
+async def smworld_json_schema(request: Request) -> Response:
+    cache = request.app.state.__dict__.setdefault("_smworld_schema", {})
+    if "doc" not in cache:
+        cache["doc"] = json.dumps(smworld_schema(request.app.openapi()), separators=(",", ":")).encode("utf-8")
+    return Response(cache["doc"], media_type="application/schema+json",
+                    headers={"Cache-Control": "public, max-age=3600"})
 
 
 LOOPBACK_CLIENTS = ("127.0.0.1", "::1", "localhost")

@@ -34,6 +34,7 @@ from conjure.server.deps import (
     state_of,
 )
 from conjure.server.errors import json_response
+from conjure.server.workers import SESSION_STARTED
 from conjure.server.views import errors, metered, public_world, router
 
 __all__ = ["r", "runtime_hub", "SessionTokenRequest"]
@@ -186,6 +187,11 @@ async def exchange(request: Request) -> Response:
         app_cap=s.session_app_cap, global_cap=s.session_global_cap, minutes=s.session_minutes,
     )
     hub.note_admitted(str(admitted["sessionId"]), float(claims.get("exp") or 0), admitted_at)
+    await run_in_threadpool(
+        st.store.scoped(claims["app"], claims["mode"]).enqueue_event, SESSION_STARTED,
+        {"sessionId": admitted["sessionId"], "worldId": claims["world"], "playerId": claims.get("player")},
+    )
+    request.app.state.workers.event_queued()
     # The world to play, as a publishable key may read it (the browser holds it).
     world: dict[str, Any] = {"id": claims["world"]}
     try:

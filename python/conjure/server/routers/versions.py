@@ -13,7 +13,7 @@ from conjure.server.deps import Secret, state_of
 from conjure.server.errors import json_response
 from conjure.server.routing import ETAG_HEADER, IDEMPOTENCY, IF_MATCH, expected_rev
 from conjure.server.schemas import CheckoutResult, SnapshotRequest, Version, VersionDiff, VersionTree, VersionWithWorld
-from conjure.server.views import errors, router, write_result
+from conjure.server.views import edited, errors, router, write_result
 
 r = router("Versions")
 
@@ -85,4 +85,4 @@ def get_version(id: UUID, versionId: UUID, request: Request, key: Secret) -> Res
 def checkout(id: UUID, versionId: UUID, request: Request, key: Secret) -> Response:
     st = state_of(request)
     result = st.call(st.scoped(key).checkout, str(id), str(versionId), expected_rev(request))
-    return write_result(result)
+    return write_result(edited(request, key, id, result, "checkout"), request=request, key=key)

@@ -79,8 +79,9 @@ def _app_of_webhook(st: ServerState, user: Principal, webhook_id: str, app_id: U
     status_code=201,
     summary="Register a webhook endpoint",
     description="Registers an https:// endpoint (plain http:// only to loopback, delivered for test-mode events "
-    "only) for an app and returns its `whsec_` signing secret ONCE. Omit `events` to subscribe to "
-    "`world.generation.succeeded` and `world.generation.failed`; `world.edited` is opt-in. Private, link-local, "
+    "only) for an app and returns its `whsec_` signing secret ONCE. Omit `events` to subscribe to every "
+    "event: `world.generation.succeeded`, `world.generation.failed`, `world.edited` (every accepted graph write) and "
+    "`session.started` (a play session admitted). Private, link-local, "
     "multicast, reserved and tunnelled (6to4, Teredo) destinations are refused, and so is a URL with "
     "credentials (`user:pass@`), a fragment, or a numeric host that is not a canonical address; the URL is "
     "stored as the sending client normalises it.",

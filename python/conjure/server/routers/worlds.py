@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
-from conjure.errors import BadInputError, ConjureError, QuotaExceededError
+from conjure.errors import BadInputError, ConjureError, NotFoundError, QuotaExceededError
 from conjure.server.assets import parse_multipart
 from conjure.server.deps import AnyKey, Principal, Secret, ServerState, state_of
 from conjure.server.errors import ApiError, json_response
@@ -33,7 +33,7 @@ from conjure.server.schemas import (
 )
 from conjure.server.workers import GENERATION_FAILED, GENERATION_SUCCEEDED, JOB_KIND, generate_document
 from conjure.server.views import (
-    Cursor, Limit, errors, graph_text, metered, page, public_world, raw_json_response, router, world_summary, write_result,
+    Cursor, Limit, edited, errors, graph_text, metered, page, public_world, raw_json_response, router, world_summary, write_result,
 )
 
 r = router("Worlds")
@@ -110,10 +110,10 @@ def _form_request(content_type: str, raw: bytes) -> tuple[GenerateWorldRequest, 
     return request, (frame.data if frame is not None else None)
 
 
-def _import(st: ServerState, key: Principal, body: ImportWorldRequest) -> Response:
+def _import(request: Request, st: ServerState, key: Principal, body: ImportWorldRequest) -> Response:
     with metered(st, key, "generate"):
         result = st.call(st.scoped(key).create_world, body.world)
-    return write_result(result, 201)
+    return write_result(result, 201, request=request, key=key)
 
 
 def _generate(request: Request, key: Principal, body: GenerateWorldRequest, frame_bytes: bytes | None) -> Response:
@@ -152,7 +152,7 @@ def _generate(request: Request, key: Principal, body: GenerateWorldRequest, fram
     data = {"jobId": None, "worldId": result["world"]["id"], "rev": result["rev"]}
     scoped.enqueue_event(GENERATION_SUCCEEDED, data)
     workers.event_queued()
-    return write_result(result, 201)
+    return write_result(result, 201, request=request, key=key)
 
 
 @r.post(
@@ -184,7 +184,7 @@ async def create_world(request: Request, key: Secret) -> Response:
         return await run_in_threadpool(_generate, request, key, body, frame_bytes)
     parsed = await run_in_threadpool(_json_request, raw, getattr(request, "_json", None))
     if isinstance(parsed, ImportWorldRequest):
-        return await run_in_threadpool(_import, st, key, parsed)
+        return await run_in_threadpool(_import, request, st, key, parsed)
     return await run_in_threadpool(_generate, request, key, parsed, None)
 
 
@@ -200,6 +200,34 @@ def get_asset(assetId: Annotated[str, PathParam(max_length=80)], request: Reques
     asset = request.app.state.assets.get(assetId, str(key.app_id), str(key.mode))
     return FileResponse(asset.path, media_type=asset.media_type,
                         headers={"Cache-Control": "private, max-age=31536000, immutable"})
+
+
+@r.get(
+    "/v1/worlds/{id}/entrance.jpg",
+    summary="The world's rendered entrance frame",
+    description="The entrance state drawn by the preview renderer (JPEG), at the world's current rev. Worlds "
+    "without a user-given entrance image point `entrance.image.src` here with a signed, expiring query "
+    "(`app`, `mode`, `exp`, `sig`) that an `<img>` loads with no credential; a key of the world's app and mode "
+    "reads it without the query. A bad or expired signature is 404.",
+    responses={200: {"description": "The frame", "content": {"image/jpeg": {}}}, **errors(403, 404)},
+)
+async def entrance_image(id: UUID, request: Request) -> Response:
+    images = request.app.state.entrance
+    q = request.query_params
+    if "sig" in q:
+        app, mode = q.get("app", ""), q.get("mode", "")
+        if not images.verify(str(id), app, mode, q.get("exp", ""), q.get("sig", "")):
+            raise NotFoundError("world not found", code="not_found")
+        cache = "public, max-age=3600"
+    else:
+        key = await require_key(request)
+        app, mode = str(key.app_id), str(key.mode)
+        cache = "private, max-age=60"
+    try:
+        frame = await run_in_threadpool(images.render, app, mode, str(id))
+    except TimeoutError:
+        raise ApiError(503, "overloaded", "the renderer is busy; retry shortly", headers={"Retry-After": "1"}) from None
+    return Response(frame, media_type="image/jpeg", headers={"Cache-Control": cache})
 
 
 @r.get(
@@ -256,7 +284,8 @@ def _public_world_response(request: Request, key: Principal, world_id: UUID) -> 
     graph = _graph(request, key, world_id)
     if not_modified(request, graph["rev"]):
         return Response(status_code=304, headers={"ETag": etag(graph["rev"])})
-    return json_response(public_world(graph["world"]), 200, {"ETag": etag(graph["rev"])})
+    world = request.app.state.entrance.add_to(public_world(graph["world"]), str(key.app_id), str(key.mode))
+    return json_response(world, 200, {"ETag": etag(graph["rev"])})
 
 
 @r.patch(
@@ -272,7 +301,7 @@ def patch_world(id: UUID, body: PatchWorldRequest, request: Request, key: Secret
     if not patch:
         raise BadInputError("give any of name, description, cover, visibility", code="bad_input")
     result = st.call(st.scoped(key).patch_world, str(id), patch, expected_rev=expected_rev(request))
-    return write_result(result)
+    return write_result(edited(request, key, id, result, "metadata"), request=request, key=key)
 
 
 @r.delete(
@@ -301,4 +330,4 @@ def delete_world(id: UUID, request: Request, key: Secret) -> Response:
 def fork_world(id: UUID, request: Request, key: Secret, body: ForkRequest | None = None) -> Response:
     st = state_of(request)
     name = body.name if body is not None else None
-    return write_result(st.call(st.scoped(key).fork_world, str(id), name), 201)
+    return write_result(st.call(st.scoped(key).fork_world, str(id), name), 201, request=request, key=key)
