@@ -28,25 +28,6 @@ def big_world(n: int) -> dict:
     return {"name": "Long corridor", "entrance": {"state": "s0"}, "scene": {"states": states, "events": events}}
 
 
-def _progress_during(work) -> int:
-    """How many times another Python thread ran a loop iteration while `work` ran."""
-    done = threading.Event()
-    counter = [0]
-
-    def spin():
-        while not done.is_set():
-            counter[0] += 1
-
-    spinner = threading.Thread(target=spin)
-    spinner.start()
-    try:
-        work()
-    finally:
-        done.set()
-        spinner.join()
-    return counter[0]
-
-
 def _tick_rate_inside(call: Callable[[], object]) -> float:
     """Loop iterations per second another thread made between the start of ``call`` and its return.
 
@@ -84,25 +65,6 @@ def test_one_gate_call_lets_another_thread_run_while_a_gil_holding_call_does_not
     baseline = _tick_rate_inside(lambda: sorted(floats))  # C code that holds the GIL throughout
     native = _tick_rate_inside(lambda: _core.gate(text))
     assert native > 10 * baseline, f"another thread ran {native:.0f}/s inside one gate call, {baseline:.0f}/s inside sorted()"
-
-
-def test_gate_on_big_world_lets_other_threads_run():
-    text = conjure.World.from_dict(big_world(3000)).to_json()
-    ticks = _progress_during(lambda: [_core.gate(text) for _ in range(5)])
-    assert ticks > 0
-
-
-def test_gate_from_a_worker_thread_while_main_thread_counts():
-    text = conjure.World.from_dict(big_world(3000)).to_json()
-    result = {}
-    worker = threading.Thread(target=lambda: result.setdefault("r", _core.gate(text)))
-    count = 0
-    worker.start()
-    while worker.is_alive():
-        count += 1
-    worker.join()
-    assert result["r"].ok
-    assert count > 0
 
 
 def test_parse_only_runs_concurrently_from_threads():

@@ -293,6 +293,8 @@ def test_generation_from_a_premise_is_playable_and_deterministic(client, tenant)
     assert first.status_code == second.status_code == 201, first.text
     a, b = first.json()["world"], second.json()["world"]
     assert a["id"] != b["id"]
+    for world in (a, b):  # the rendered entrance image's URL names the world
+        assert world["entrance"].pop("image")["src"].startswith(f"/v1/worlds/{world['id']}/entrance.jpg?")
     assert {k: v for k, v in a.items() if k != "id"} == {k: v for k, v in b.items() if k != "id"}
     assert len(a["scene"]["states"]) >= 4 and _reachable_ending(a)
     assert not [d for d in first.json()["diagnostics"] if d["severity"] == "error"]

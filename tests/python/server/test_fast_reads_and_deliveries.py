@@ -22,7 +22,8 @@ from worlds import make_world  # noqa: E402
 def _old_graph_body(client: Any, world_id: str, app_id: str) -> dict[str, Any]:
     """What the parsed path answered: ``{world, rev, schemaVersion}`` from ``get_graph``."""
     graph = client.app.state.conjure.store.scoped(app_id, "test").get_graph(world_id)
-    return {"world": graph["world"], "rev": graph["rev"], "schemaVersion": SCHEMA_VERSION}
+    world = client.app.state.entrance.add_to(graph["world"], app_id, "test")  # as every answered world
+    return {"world": world, "rev": graph["rev"], "schemaVersion": SCHEMA_VERSION}
 
 
 def test_the_text_read_parses_to_exactly_what_the_parsed_read_returned(client, tenant):
