@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, Response
 
 from conjure.errors import BadInputError, ConjureError, NotFoundError, QuotaExceededError
 from conjure.server.assets import parse_multipart
-from conjure.server.deps import AnyKey, Principal, Secret, ServerState, state_of
+from conjure.server.deps import AnyKey, Principal, Secret, ServerState, require_key, state_of
 from conjure.server.errors import ApiError, json_response
 from conjure.server.routing import ETAG_HEADER, IDEMPOTENCY, IF_MATCH, IF_NONE_MATCH, etag, expected_rev, not_modified
 from conjure.server.schemas import (
