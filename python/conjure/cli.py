@@ -318,6 +318,19 @@ def _add_check_parser(sub: Any, name: str, help_text: str) -> None:
 
 def _version(args: argparse.Namespace, out: TextIO, stdin: Any) -> int:
     out.write(f"conjure {conjure.__version__}\n")
+    if getattr(args, "verbose", False):
+        from conjure import infer
+
+        st = infer.status()
+        if st["available"]:
+            out.write(f"inference: available (torch {st['torch']}, {st['threads']} threads)\n")
+        else:
+            out.write(f"inference: unavailable ({st['reason']})\n")
+            if st["torch"]:
+                out.write(f"torch: {st['torch']}\n")
+        if st["devices"]:
+            out.write(f"devices: {', '.join(st['devices'])}\n")
+        out.write(f"encoder model: {st['model'] or 'not installed'}\n")
     return EXIT_OK
 
 
@@ -343,7 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_check_parser(sub, "validate", "run the kernel gate on worlds; show errors, count advisory findings")
     _add_check_parser(sub, "lint", "show every finding of the gate, with the text each one points at")
-    sub.add_parser("version", help="print the version").set_defaults(handler=_version)
+    version = sub.add_parser("version", help="print the version")
+    version.add_argument("--verbose", action="store_true", help="also say whether inference (torch) is available")
+    version.set_defaults(handler=_version)
     for module in _extensions():
         module.add_parser(sub)
     return parser
