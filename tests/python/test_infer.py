@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import resource
 
 import pytest
@@ -12,10 +13,8 @@ from conjure import infer
 from conjure.cli import main
 from conjure.errors import BadInputError
 
-from conftest import ROOT
-
 np = pytest.importorskip("numpy")
-DATA = ROOT / "tests" / "data" / "infer"
+DATA = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "infer"
 needs_encoder = pytest.mark.skipif(not infer.available(), reason=f"inference unavailable: {infer.status()['reason']}")
 
 
