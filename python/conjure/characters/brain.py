@@ -193,7 +193,8 @@ class _Encoded:
 
         if self.vectors is None:
             return []
-        q = conjure.embed([text])[0]
+        # conjure.embed refuses text that is not UTF-8 (a lone surrogate): a player's line never fails a turn.
+        q = conjure.embed([text.encode("utf-8", "replace").decode("utf-8")])[0]
         lex = self.lexical.scores(text)
         top = max(lex) if lex else 0.0
         return [float(self.vectors[i] @ q) + (LEXICAL_BLEND * lex[i] / top if top > 0 else 0.0) for i in range(len(lex))]
