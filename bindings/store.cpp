@@ -145,10 +145,20 @@ conjure::GateOptions gate_of(py::handle limits, py::handle plugins) {
   return g;
 }
 
+Json character_write_json(conjure::CharacterWrite w) {
+  Json diags = Json::array();
+  for (const auto& d : w.diagnostics) diags.push_back(d.to_json());
+  return {{"character", std::move(w.character)}, {"diagnostics", std::move(diags)}, {"rev", w.rev}};
+}
+
+Json character_info_json(const conjure::CharacterInfo& c) {
+  return {{"id", c.id}, {"name", c.name}, {"createdAt", c.created_at}, {"updatedAt", c.updated_at}, {"rev", c.rev}};
+}
+
 Json session_info_json(const conjure::SessionInfo& s) {
   Json out = {{"sessionId", s.id},      {"app", s.app_id},       {"mode", s.mode},
               {"world", s.world_id},    {"player", s.player_id}, {"origin", opt_str(s.origin)},
-              {"status", s.status},     {"expiresAt", s.expires_at}};
+              {"status", s.status},     {"expiresAt", s.expires_at}, {"jti", s.jti}};
   if (s.seconds_used >= 0) out["secondsUsed"] = s.seconds_used;
   return out;
 }
@@ -213,6 +223,51 @@ void init_store(py::module_& m) {
            py::arg("read_only") = false, py::arg("max_bytes") = 0, py::arg("default_meter_limit") = 1000)
       .def("close", &S::close)
       .def("path", [](S& s) { return (*s).path(); })
+      // ---- characters
+      .def("create_character",
+           [](S& s, const std::string& app, const std::string& mode, py::handle doc, py::handle limits, py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
+             Json d = conjure_py::world_arg(doc, gate.limits);
+             return call([&] { return character_write_json((*s).create_character(scope_of(app, mode), d, gate)); });
+           },
+           py::arg("app_id"), py::arg("mode"), py::arg("character"), py::arg("limits") = py::none(), py::arg("plugins") = py::none())
+      .def("get_character",
+           [](S& s, const std::string& app, const std::string& mode, const std::string& id) {
+             return call([&] {
+               auto r = (*s).get_character(scope_of(app, mode), id);
+               return Json{{"character", std::move(r.character)}, {"rev", r.rev}};
+             });
+           })
+      .def("list_characters",
+           [](S& s, const std::string& app, const std::string& mode, int limit, const std::string& cursor) {
+             return call([&] { return page_json((*s).list_characters(scope_of(app, mode), limit, cursor), character_info_json); });
+           })
+      .def("patch_character",
+           [](S& s, const std::string& app, const std::string& mode, const std::string& id, py::handle patch,
+              const std::string& expected_rev, py::handle limits, py::handle plugins) {
+             auto gate = gate_of(limits, plugins);
+             Json p = conjure_py::to_json(patch, kMaxDepth, "patch");
+             return call([&] { return character_write_json((*s).patch_character(scope_of(app, mode), id, p, expected_rev, gate)); });
+           },
+           py::arg("app_id"), py::arg("mode"), py::arg("character_id"), py::arg("patch"), py::arg("expected_rev") = "",
+           py::arg("limits") = py::none(), py::arg("plugins") = py::none())
+      .def("delete_character",
+           [](S& s, const std::string& app, const std::string& mode, const std::string& id, const std::string& expected_rev) {
+             py::gil_scoped_release release;
+             (*s).delete_character(scope_of(app, mode), id, expected_rev);
+           },
+           py::arg("app_id"), py::arg("mode"), py::arg("character_id"), py::arg("expected_rev") = "")
+      .def("get_talk",
+           [](S& s, const std::string& app, const std::string& mode, const std::string& session, const std::string& id) {
+             return call([&] { return (*s).get_talk(scope_of(app, mode), session, id); });
+           })
+      .def("put_talk",
+           [](S& s, const std::string& app, const std::string& mode, const std::string& session, const std::string& id,
+              py::handle memory, std::int64_t expires_unix) {
+             Json m = conjure_py::to_json(memory, 16, "memory");
+             py::gil_scoped_release release;
+             (*s).put_talk(scope_of(app, mode), session, id, m, expires_unix);
+           })
       // ---- worlds
       .def("create_world",
            [](S& s, const std::string& app, const std::string& mode, py::handle world, py::handle limits, py::handle plugins) {

@@ -135,6 +135,40 @@ class Store:
         """The plugin lints every gated write of this store runs (what a dry-run gate must run too)."""
         return self._lints()
 
+    # ------------------------------------------------------------ characters
+    def create_character(self, character: dict[str, Any] | str | bytes) -> dict[str, Any]:
+        """Creates a character (a stance graph with a brain; ``kind`` is set to "character").
+
+        Returns ``{character, diagnostics, rev}``. Raises GateError when the gate refuses it.
+        """
+        return self._native.create_character(self.app_id, self.mode, character, self._limits, self._lints())
+
+    def get_character(self, character_id: str) -> dict[str, Any]:
+        """``{character, rev}``."""
+        return self._native.get_character(self.app_id, self.mode, character_id)
+
+    def list_characters(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        """One page of characters, oldest first: ``{data: [{id, name, createdAt, updatedAt, rev}], nextCursor}``."""
+        return self._native.list_characters(self.app_id, self.mode, limit, _s(cursor))
+
+    def patch_character(self, character_id: str, patch: dict[str, Any], expected_rev: str | None = None) -> dict[str, Any]:
+        """Applies a JSON merge patch (``id`` and ``kind`` stay); the result passes the gate again."""
+        return self._native.patch_character(
+            self.app_id, self.mode, character_id, patch, _s(expected_rev), self._limits, self._lints()
+        )
+
+    def delete_character(self, character_id: str, expected_rev: str | None = None) -> None:
+        """Deletes the character and its talk memories; ConflictError naming the worlds that place it."""
+        self._native.delete_character(self.app_id, self.mode, character_id, _s(expected_rev))
+
+    def get_talk(self, session: str, character_id: str) -> dict[str, Any] | None:
+        """The talk memory of a session (its token's jti) with a character, or None."""
+        return self._native.get_talk(self.app_id, self.mode, session, character_id)
+
+    def put_talk(self, session: str, character_id: str, memory: dict[str, Any], expires_unix: int) -> None:
+        """Keeps a talk memory (at most 16 KiB of JSON) until ``expires_unix``."""
+        self._native.put_talk(self.app_id, self.mode, session, character_id, memory, int(expires_unix))
+
     # ------------------------------------------------------------ worlds
     def create_world(self, world: World | str | bytes) -> dict[str, Any]:
         """Creates a world from a document (dict or JSON text); the store assigns its ``id``.

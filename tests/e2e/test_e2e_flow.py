@@ -96,7 +96,7 @@ def test_signup_app_keys_import_ops_versions_checkout_diff_usage_over_http(serve
 
         usage = http.get("/v1/usage", headers=sk).json()
         assert usage["meters"]["generate"]["used"] == 1
-        assert set(usage["meters"]) == {"generate", "edit", "session", "session_minutes"}
+        assert set(usage["meters"]) == {"generate", "edit", "session", "session_minutes", "say", "tts_seconds"}
 
         metrics = http.get("/metrics").text
         assert 'conjure_http_requests_total{method="POST",route="/v1/worlds/{id}/ops",status="422"}' in metrics

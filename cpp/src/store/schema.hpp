@@ -8,7 +8,7 @@ namespace conjure::sqlite {
 // PRAGMA application_id of a conjure store ("CJRS").
 inline constexpr int kApplicationId = 0x434A5253;
 
-inline constexpr std::array<const char*, 3> kMigrations = {
+inline constexpr std::array<const char*, 4> kMigrations = {
     // 1: the initial schema.
     R"SQL(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -255,6 +255,33 @@ CREATE TABLE versions (
   root_chain INTEGER NOT NULL,
   root BLOB NOT NULL);
 CREATE INDEX versions_world ON versions(world, seq);
+)SQL",
+    // 4: characters (RUNTIME.md "Characters"): stance graphs with a brain, per
+    // app and mode, soft-deleted like worlds; and the talk memory of each
+    // session (its token's jti) with each character, kept until the token expires.
+    R"SQL(
+CREATE TABLE characters (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  app_id TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('test', 'live')),
+  name TEXT NOT NULL DEFAULT '',
+  doc TEXT NOT NULL,
+  rev TEXT NOT NULL,
+  writes INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  deleted_at TEXT);
+CREATE INDEX characters_live ON characters(app_id, mode, seq) WHERE deleted_at IS NULL;
+CREATE TABLE character_talk (
+  session TEXT NOT NULL,
+  character_id TEXT NOT NULL,
+  app_id TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  memory TEXT NOT NULL,
+  expires_unix INTEGER NOT NULL,
+  PRIMARY KEY (session, character_id)) WITHOUT ROWID;
+CREATE INDEX character_talk_expiry ON character_talk(expires_unix);
 )SQL",
 };
 

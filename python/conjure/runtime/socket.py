@@ -13,6 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from conjure.characters.presence import Presence, is_state
 from conjure.errors import ConjureError
 from conjure.runtime.hub import CLOSE_CODES, LiveSocket, RuntimeHub
 from conjure.runtime.protocol import ProtocolError, parse_client_message
@@ -69,6 +70,7 @@ class _Socket:
         self.killed = asyncio.Event()
         self.kill_reason: str | None = None
         self.frames_sent = 0
+        self.presence: Presence | None = None  # the characters the world places (None: none)
 
     async def send_text(self, text: str) -> None:
         async with self.send_lock:
@@ -144,6 +146,13 @@ class _Socket:
             await run_in_threadpool(self._settle_quietly, sid, 0.0)
             return
 
+        try:  # the characters the world places, listed in its `state` messages
+            self.presence = await run_in_threadpool(
+                Presence.of, self.hub.store.scoped(str(session["app"]), str(session["mode"])),
+                str(session["world"]), str(session.get("jti") or ""),
+            )
+        except ConjureError as exc:
+            log.info("runtime: session %s lists no characters: %s", sid, exc.message)
         live = LiveSocket(sid, str(session["app"]), str(session["mode"]), self.kill_from_thread)
         self.hub.register(live)
         started = time.monotonic()
@@ -225,6 +234,8 @@ class _Socket:
                 return self.hub.deadline_reason(sid)
             kind, payload = await self.loop.run_in_executor(executor, native.next, sid, min(_WAIT, remaining))
             if kind == "event":
+                if self.presence is not None and is_state(payload):
+                    payload = await run_in_threadpool(self.presence.annotate, payload)
                 await self.send_text(payload)
             elif kind == "frame":
                 await self.send_bytes(payload)

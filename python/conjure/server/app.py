@@ -12,6 +12,8 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from conjure._version import __version__
+from conjure.characters import retrieval_mode
+from conjure.characters.voice import engines_available
 
 from conjure.server.assets import AssetStore
 from conjure.server.coordination import Coordination, missing_guarantees
@@ -22,6 +24,7 @@ from conjure.server.metrics import Metrics
 from conjure.server.middleware import ConjureMiddleware
 from conjure.server.routers import apps, auth, graph, operations, usage, versions, webhooks, worlds
 from conjure.server.routers import play, sessions
+from conjure.server.routers import characters
 from conjure.runtime.lifecycle import RuntimeService
 from conjure.server.schemas import REF_MARK, REQUEST_SCHEMAS, SEED_SCHEMAS
 from conjure.server.security import UserTokens
@@ -157,6 +160,8 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         elif settings.multi_process:
             for lacking in missing_guarantees(settings):
                 log.warning("several processes without Redis (redis_url): %s", lacking)
+        log.info("characters: %s lore retrieval; voices %s", retrieval_mode(),
+                 ", ".join(f"{k} {'installed' if v else 'missing'}" for k, v in engines_available().items()))
         workers.start()
         await runtime.start()
         try:
@@ -164,6 +169,9 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         finally:
             await runtime.stop()
             await run_in_threadpool(workers.stop, settings.shutdown_timeout_seconds)
+            voices = getattr(app.state, "voice_pool", None)  # characters' TTS workers, when any ran
+            if voices is not None:
+                voices.close()
             if owns_store:
                 store.close()
 
@@ -187,6 +195,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None) -> FastAP
         app.include_router(module.r)
     app.include_router(sessions.r)
     app.include_router(play.r)
+    app.include_router(characters.r)
     app.add_middleware(
         ConjureMiddleware, metrics=metrics, body_limit=settings.body_limit_bytes, log_requests=settings.access_log
     )

@@ -305,3 +305,27 @@ Secret = Annotated[Principal, Depends(require_secret)]
 AnyKey = Annotated[Principal, Depends(require_key)]
 User = Annotated[Principal, Depends(require_user)]
 Anon = Annotated[None, Depends(anonymous)]
+
+
+def _session_claims(request: Request, st: ServerState, token: str | None) -> dict[str, Any]:
+    """The verified claims of the request's session token (runs in a worker thread)."""
+    if token is None or not token.startswith("st_") or len(token) > 2048:
+        raise UnauthorizedError("this endpoint takes a session token: Authorization: Bearer st_…",
+                                code="invalid_credential")
+    return st.call(st.store.verify_session_token, token, request.headers.get("origin") or None)
+
+
+async def session_claims(request: Request, token: str | None = None) -> dict[str, Any]:
+    """The claims of the session token (the bearer, else `token`), under the failure and
+    per-token rate limits: the player's calls (sessions, characters) take it."""
+    st = state_of(request)
+    token = _bearer(request) or token
+    failures = [f"ip:{client_address(request)}"]
+    refuse_if_failing(request, st, failures)
+    try:
+        claims = await run_in_threadpool(_session_claims, request, st, token)
+    except UnauthorizedError:
+        count_failure(st, failures)
+        raise
+    _take_rate(request, st, f"session:{claims.get('jti')}")
+    return claims

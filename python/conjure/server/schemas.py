@@ -296,11 +296,18 @@ class EditWorldRequest(_Strict):
     expectedRev: str | None = Field(default=None, description="optimistic-concurrency token (or If-Match)")
 
 
+class CharacterPlacement(_Strict):
+    id: str = Field(min_length=1, max_length=200, description="a character of the same app and mode")
+    states: list[str] = Field(description="the world's states the character stands in")
+
+
 class PatchWorldRequest(_Strict):
     name: str | None = None
     description: str | None = None
     cover: str | None = None
     visibility: Literal["private", "public"] | None = None
+    characters: list[CharacterPlacement] | None = Field(
+        default=None, description="the characters the world places (RUNTIME.md \"Characters\"); null removes them")
 
 
 class ForkRequest(_Strict):
@@ -578,6 +585,71 @@ class DeliveryList(BaseModel):
 class Health(BaseModel):
     status: str
     schemaVersion: str = SV
+
+
+# ---- characters (RUNTIME.md "Characters") ----
+class CharacterVoice(_Open):
+    engine: Literal["piper", "espeak-ng"] | None = Field(default=None, description="piper (neural, the default) or espeak-ng (light)")
+    name: str | None = Field(default=None, description="en_US-joe-medium for piper; a language such as en-us for espeak-ng")
+    rate: float | None = Field(default=None, description="speed, 0.5-2 (1 is normal)")
+    pitch: float | None = Field(default=None, description="0-1 (0.5 is normal); espeak-ng only, Piper has none")
+
+
+class CharacterBrain(_Open):
+    persona: str = Field(description="who the character is and how they speak; never shown to players")
+    lore: list[str] | str | None = Field(default=None, description="short facts in the first person, or one text the server splits into passages")
+    voice: CharacterVoice | None = None
+
+
+class Character(_Open):
+    """A character: an SMWorld with kind "character" (stances as states, stance changes as events) and a brain."""
+
+    schemaVersion: str | None = "1.0"
+    id: str
+    kind: Literal["character"]
+    name: str | None = None
+    entrance: SMEntrance
+    scene: SMScene
+    brain: CharacterBrain
+
+
+class CreateCharacterRequest(_Strict):
+    character: dict[str, Any] = Field(description="the character document (kind \"character\" is implied)")
+
+
+class CharacterWriteResult(BaseModel):
+    character: Character
+    diagnostics: list[KernelDiagnostic]
+    rev: str
+    schemaVersion: str = SV
+
+
+class CharacterSummary(BaseModel):
+    id: str
+    name: str | None
+    createdAt: str
+    updatedAt: str
+
+
+class CharacterList(BaseModel):
+    data: list[CharacterSummary]
+    nextCursor: str | None
+    schemaVersion: str = SV
+
+
+class SayRequest(_Strict):
+    text: str = Field(min_length=1, max_length=1000, description="what the player says")
+
+
+class SayResult(BaseModel):
+    reply: str
+    stance: str = Field(description="the character's stance after this turn")
+    fired: str | None = Field(default=None, description="the stance event that fired, when one did")
+    schemaVersion: str = SV
+
+
+class TtsRequest(_Strict):
+    text: str = Field(min_length=1, max_length=1000, description="what the character says (at most 1,000 characters)")
 
 
 SEED_SCHEMAS: tuple[type[BaseModel], ...] = (

@@ -21,7 +21,7 @@ from pydantic_settings import (
 
 __all__ = ["Settings", "METERS"]
 
-METERS = ("generate", "edit", "session", "session_minutes")
+METERS = ("generate", "edit", "session", "session_minutes", "say", "tts_seconds")
 
 
 class Settings(BaseSettings):
@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     )
 
     # ------------------------------------------------------------------ scale-out (docs/deploy.md)
+    voice_workers: int = Field(default=1, ge=1, le=16, description="characters' TTS worker processes")
+    voice_queue: int = Field(default=4, ge=0, le=256, description="TTS requests waiting for a worker (503 past it)")
     redis_url: SecretStr | None = Field(
         default=None,
         description="Redis shared by every API process (redis://, rediss:// or unix://): rate-limit buckets and "

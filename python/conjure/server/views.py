@@ -27,6 +27,7 @@ __all__ = [
     "ERRORS",
     "errors",
     "metered",
+    "metered_app",
     "owned_app",
     "edited",
 ]
@@ -117,13 +118,27 @@ def page(result: dict[str, Any], item: Callable[[dict[str, Any]], dict[str, Any]
 @contextmanager
 def metered(st: ServerState, principal: Principal, meter: str, amount: int = 1) -> Iterator[None]:
     """Reserves ``amount`` of a meter (402 past the limit, nothing charged); commits on success, refunds on failure."""
-    reservation = st.call(st.store.meter_reserve, str(principal.app_id), meter, amount)
-    try:
+    with metered_app(st, str(principal.app_id), meter, amount):
         yield
+
+
+class Spend:
+    """What a metered block used, when it is not what it reserved (None: the reservation)."""
+
+    used: int | None = None
+
+
+@contextmanager
+def metered_app(st: ServerState, app_id: str, meter: str, amount: int = 1) -> Iterator[Spend]:
+    """``metered`` for an app named by id (a session token's app); set ``spend.used`` to charge less."""
+    reservation = st.call(st.store.meter_reserve, app_id, meter, amount)
+    spend = Spend()
+    try:
+        yield spend
     except BaseException:
         st.call(st.store.meter_refund, reservation["id"])
         raise
-    st.call(st.store.meter_commit, reservation["id"])
+    st.call(st.store.meter_commit, reservation["id"], spend.used)
 
 
 def owned_app(st: ServerState, principal: Principal, app_id: str) -> dict[str, Any]:

@@ -38,7 +38,7 @@ TEST(Meters, ReserveCommitRefundKeepCountsExact) {
   EXPECT_EQ(m.used, 6);
   EXPECT_EQ(m.reserved, 0);
   auto usage = s->meter_usage("app", "2026-01-02");
-  ASSERT_EQ(usage.size(), 4u);
+  ASSERT_EQ(usage.size(), 6u);  // generate, edit, session, session_minutes, say, tts_seconds
   EXPECT_EQ(usage[0].meter, "generate");
   EXPECT_EQ(usage[0].limit, 10);
   EXPECT_EQ(usage[1].used, 0);

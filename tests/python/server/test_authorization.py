@@ -64,6 +64,18 @@ def session_token_only() -> dict[str, int]:
     return {cred: 401 for cred in CREDS}
 
 
+def key_unknown() -> dict[str, int]:
+    """A secret-key route on an id no one has: 404 for a secret key, the credential errors otherwise."""
+    return {"none": 401, "user": 403, "sk_test": 404, "sk_live": 404, "pk_test": 403, "pk_live": 403, "revoked": 401,
+            "other": 404}
+
+
+def player_only() -> dict[str, int]:
+    """A character's talk and voice: a key there is a 403 (the player's call), anything else not a session token 401."""
+    return {"none": 401, "user": 401, "sk_test": 403, "sk_live": 403, "pk_test": 403, "pk_live": 403, "revoked": 403,
+            "other": 403}
+
+
 def demo_off() -> dict[str, int]:
     """The demo token endpoint exists only with the server's `demo` setting (off here): 404 for everyone."""
     return {cred: 404 for cred in CREDS}
@@ -100,6 +112,13 @@ ENDPOINTS: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/v1/assets/{asset}", None, key_read(200)),
     ("GET", W + "/entrance.jpg", None, key_read(200)),
     ("POST", "/v1/sessions/token", {"worldId": "{world}", "playerId": "p1"}, key_write(201)),
+    ("POST", "/v1/characters", {"character": {"name": "x"}}, key_collection(422, 403)),
+    ("GET", "/v1/characters", None, key_collection(200, 403)),
+    ("GET", "/v1/characters/00000000-0000-4000-8000-000000000001", None, key_unknown()),
+    ("PATCH", "/v1/characters/00000000-0000-4000-8000-000000000001", {"name": "y"}, key_unknown()),
+    ("DELETE", "/v1/characters/00000000-0000-4000-8000-000000000001", None, key_unknown()),
+    ("POST", "/v1/characters/00000000-0000-4000-8000-000000000001/say", {"text": "hi"}, player_only()),
+    ("POST", "/v1/characters/00000000-0000-4000-8000-000000000001/tts", {"text": "hi"}, player_only()),
     ("POST", "/v1/sessions/exchange", None, session_token_only()),
     ("POST", "/v1/sessions/bind", {"sessionId": "s"}, session_token_only()),
     ("POST", "/v1/sessions/settle", {"sessionId": "s"}, session_token_only()),

@@ -65,7 +65,7 @@ def test_signup_app_keys_world_ops_versions_checkout_diff_usage(client):
 
     usage = client.get("/v1/usage", headers=sk).json()
     assert usage["meters"]["generate"]["used"] == 1
-    assert set(usage["meters"]) == {"generate", "edit", "session", "session_minutes"}
+    assert set(usage["meters"]) == {"generate", "edit", "session", "session_minutes", "say", "tts_seconds"}
 
 
 def test_state_and_event_crud_round_trip(client):

@@ -7,7 +7,8 @@
 
 namespace conjure::quota {
 
-inline constexpr std::array<std::string_view, 4> kMeters = {"generate", "edit", "session", "session_minutes"};
+inline constexpr std::array<std::string_view, 6> kMeters = {"generate", "edit",    "session",
+                                                             "session_minutes", "say", "tts_seconds"};
 
 bool is_meter(std::string_view name) noexcept;
 // "YYYY-MM-DD" with a real month and day.

@@ -28,6 +28,7 @@ struct SessionInfo {
   std::string status;  // admitted | bound | settled
   std::string expires_at;
   std::int64_t seconds_used = -1;  // settled only
+  std::string jti;                  // the session token's id
 };
 
 // `now_unix` 0 means now.

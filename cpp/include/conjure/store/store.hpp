@@ -22,6 +22,7 @@
 #include <string>
 
 #include "conjure/store/accounts.hpp"
+#include "conjure/store/characters.hpp"
 #include "conjure/store/common.hpp"
 #include "conjure/store/idempotency.hpp"
 #include "conjure/store/jobs.hpp"
@@ -54,7 +55,8 @@ class Store : public virtual AccountStore,
               public virtual JobStore,
               public virtual OutboxStore,
               public virtual SessionStore,
-              public virtual MaintenanceStore {
+              public virtual MaintenanceStore,
+              public virtual CharacterStore {
  public:
   ~Store() override = default;
 };

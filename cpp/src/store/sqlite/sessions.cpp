@@ -66,7 +66,7 @@ void check_claims(const SessionClaims& c) {
 
 #define SESSION_COLS                                                                                              \
   "id, app_id, mode, world_id, player_id, origin, status, expires_unix, coalesce(seconds_used, -1), reservation_id, " \
-  "minutes, created_unix, coalesce(bound_unix, 0), seq"
+  "minutes, created_unix, coalesce(bound_unix, 0), seq, jti"  // columns 0-14; callers add theirs from 15
 
 struct SessionRow {
   SessionInfo info;
@@ -80,6 +80,7 @@ SessionRow session_from(Stmt& s) {
   r.info.app_id = s.text(1);
   r.info.mode = s.text(2);
   r.info.world_id = s.text(3);
+  r.info.jti = s.text(14);
   r.info.player_id = s.text(4);
   r.info.origin = s.text(5);
   r.info.status = s.text(6);
@@ -274,8 +275,8 @@ SessionInfo SqliteSessions::consume_connect_token(const std::string& token, std:
       s.bind_blob(1, hash);
       if (!s.step()) throw bad;
       out = session_from(s).info;
-      stored = s.blob(14);
-      until = s.i64(15);
+      stored = s.blob(15);
+      until = s.i64(16);
     }
     if (!auth::equal_ct(stored, hash) || until <= now || out.status == "settled") throw bad;
     // Used once: the hash goes with this use.
@@ -324,7 +325,7 @@ int SqliteSessions::settle_where(const std::string& where, std::int64_t now, con
       for (int i = 1; i <= params; ++i) s.bind(i, now);
       while (s.step()) {
         SessionRow r = session_from(s);
-        bool unconnected = r.info.status == "admitted" && s.i64(14) != 0;
+        bool unconnected = r.info.status == "admitted" && s.i64(15) != 0;
         rows.emplace_back(std::move(r), unconnected);
       }
     }

@@ -4,6 +4,7 @@
 
 #include "conjure/store/store.hpp"
 #include "store/sqlite/accounts.hpp"
+#include "store/sqlite/characters.hpp"
 #include "store/sqlite/context.hpp"
 #include "store/sqlite/idempotency.hpp"
 #include "store/sqlite/jobs.hpp"
@@ -35,7 +36,8 @@ class SqliteStore final : private ContextHolder,
                           public SqliteJobs,
                           public SqliteOutbox,
                           public SqliteSessions,
-                          public SqliteMaintenance {
+                          public SqliteMaintenance,
+                          public SqliteCharacters {
  public:
   SqliteStore(const std::string& path, const StoreOptions& options)
       : ContextHolder(path, options),
@@ -47,7 +49,8 @@ class SqliteStore final : private ContextHolder,
         SqliteJobs(ctx),
         SqliteOutbox(ctx),
         SqliteSessions(ctx),
-        SqliteMaintenance(ctx) {
+        SqliteMaintenance(ctx),
+        SqliteCharacters(ctx) {
     open_database(ctx);
   }
 };

@@ -1,5 +1,7 @@
 #include "store/sqlite/versions.hpp"
 
+#include "store/sqlite/characters.hpp"
+
 #include <cstdio>
 #include <ctime>
 #include <vector>
@@ -322,7 +324,7 @@ GraphWrite SqliteVersions::checkout(const Scope& scope, const std::string& world
     Json doc = versions::materialise(blobs, *load_root(ctx_, c, seq));
     normalise(doc);
     doc["id"] = row.info.id;
-    GateResult r = store::gate_or_throw(doc, gate);
+    GateResult r = store::gate_or_throw(doc, placement_gate(c, scope, doc, gate));
     out.diagnostics = std::move(r.diagnostics);
     out.rev = write_graph(c, row, doc, version_id);
     out.head = version_id;

@@ -1,5 +1,7 @@
 #include "store/sqlite/world_rows.hpp"
 
+#include "store/sqlite/characters.hpp"
+
 #include "conjure/versions/snapshot.hpp"
 
 namespace conjure::sqlite {
@@ -69,7 +71,7 @@ std::string write_graph(Conn& c, const WorldRow& row, const Json& doc, const std
 
 void insert_world_row(Conn& c, const Scope& scope, const Json& doc, const std::string& text, const GateOptions& gate,
                       const std::string& forked_from, GraphWrite& out) {
-  GateResult r = store::gate_or_throw(doc, gate);
+  GateResult r = store::gate_or_throw(doc, placement_gate(c, scope, doc, gate));
   out.diagnostics = std::move(r.diagnostics);
   WorldInfo info;
   store::mirror_columns(doc, info);

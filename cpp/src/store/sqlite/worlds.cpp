@@ -1,5 +1,7 @@
 #include "store/sqlite/worlds.hpp"
 
+#include "store/sqlite/characters.hpp"
+
 #include "conjure/auth/crypto.hpp"
 #include "conjure/versions/snapshot.hpp"
 #include "conjure/world/world.hpp"
@@ -93,14 +95,14 @@ GraphWrite SqliteWorlds::graph_write(const Scope& scope, const std::string& worl
     normalise(doc);
     doc["id"] = row.info.id;
     if (allow_unchanged && doc == *row.doc) {
-      GateResult r = run_gate(doc, gate);
+      GateResult r = run_gate(doc, placement_gate(c, scope, doc, gate));
       out.diagnostics = std::move(r.diagnostics);
       out.rev = row.info.rev;
       out.world = std::move(doc);
       return;
     }
     store::check_doc_size(versions::canonical(doc), gate);
-    GateResult r = store::gate_or_throw(doc, gate);
+    GateResult r = store::gate_or_throw(doc, placement_gate(c, scope, doc, gate));
     out.diagnostics = std::move(r.diagnostics);
     out.rev = write_graph(c, row, doc, "");
     written = std::make_shared<const Json>(doc);
@@ -113,12 +115,18 @@ GraphWrite SqliteWorlds::graph_write(const Scope& scope, const std::string& worl
 GraphWrite SqliteWorlds::patch_world(const Scope& scope, const std::string& world_id, const Json& patch,
                                      const std::string& expected_rev, const GateOptions& gate) {
   if (!patch.is_object() || patch.empty()) {
-    throw Error(ErrorCode::kBadInput, "patch: expected an object with any of name, description, cover, visibility");
+    throw Error(ErrorCode::kBadInput,
+                "patch: expected an object with any of name, description, cover, visibility, characters");
   }
   for (auto it = patch.begin(); it != patch.end(); ++it) {
     const std::string& k = it.key();
+    if (k == "characters") {  // the characters the world places: checked by the gate
+      if (!it->is_array() && !it->is_null()) throw Error(ErrorCode::kBadInput, "patch.characters: an array or null");
+      continue;
+    }
     if (k != "name" && k != "description" && k != "cover" && k != "visibility") {
-      throw Error(ErrorCode::kBadInput, "patch." + k + ": not a metadata field (name, description, cover, visibility)");
+      throw Error(ErrorCode::kBadInput,
+                  "patch." + k + ": not a metadata field (name, description, cover, visibility, characters)");
     }
     if (!it->is_string() && !it->is_null()) throw Error(ErrorCode::kBadInput, "patch." + k + ": expected a string or null");
     if (k == "visibility" && it->is_string() && *it != "private" && *it != "public") {

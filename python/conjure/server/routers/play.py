@@ -57,7 +57,7 @@ def play_page(world_id: str = PathParam(min_length=1, max_length=100, pattern=r"
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; style-src 'self' "
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; style-src 'self' "
             "'unsafe-inline'; script-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
         },
     )

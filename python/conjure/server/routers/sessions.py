@@ -23,16 +23,7 @@ from starlette.responses import Response
 
 from conjure.errors import BadInputError, NotFoundError, UnauthorizedError
 from conjure.runtime import RuntimeHub, serve_socket
-from conjure.server.deps import (
-    ServerState,
-    _bearer,
-    _take_rate,
-    client_address,
-    count_failure,
-    refuse_if_failing,
-    Secret,
-    state_of,
-)
+from conjure.server.deps import Secret, session_claims, state_of
 from conjure.server.errors import json_response
 from conjure.server.workers import SESSION_STARTED
 from conjure.server.views import errors, metered, public_world, router
@@ -96,30 +87,7 @@ def runtime_hub(request_or_ws: Request | WebSocket) -> RuntimeHub:
     return request_or_ws.app.state.runtime
 
 
-def _origin(request: Request) -> str | None:
-    return request.headers.get("origin") or None
-
-
-def _session_claims(request: Request, st: ServerState, token: str | None) -> dict[str, Any]:
-    """The verified claims of the request's session token (runs in a worker thread)."""
-    if token is None or not token.startswith("st_") or len(token) > 2048:
-        raise UnauthorizedError("this endpoint takes a session token: Authorization: Bearer st_…",
-                                code="invalid_credential")
-    return st.call(st.store.verify_session_token, token, _origin(request))
-
-
-async def _claims(request: Request, token: str | None = None) -> dict[str, Any]:
-    st = state_of(request)
-    token = _bearer(request) or token
-    failures = [f"ip:{client_address(request)}"]
-    refuse_if_failing(request, st, failures)
-    try:
-        claims = await run_in_threadpool(_session_claims, request, st, token)
-    except UnauthorizedError:
-        count_failure(st, failures)
-        raise
-    _take_rate(request, st, f"session:{claims.get('jti')}")
-    return claims
+_claims = session_claims
 
 
 async def _session_body(request: Request) -> tuple[str, str | None]:

@@ -291,7 +291,8 @@ def _public_world_response(request: Request, key: Principal, world_id: UUID) -> 
 @r.patch(
     "/v1/worlds/{id}",
     summary="Update world metadata",
-    description="Any of name, description, cover, visibility (`null` deletes the field).",
+    description="Any of name, description, cover, visibility, characters (`null` deletes the field). "
+    "`characters: [{id, states}]` places characters of the same app and mode in the world's states.",
     responses={200: {"model": GraphWriteResult, "headers": ETAG_HEADER}, **errors(403, 404, 409, 422)},
     openapi_extra=IF_MATCH,
 )
@@ -299,7 +300,7 @@ def patch_world(id: UUID, body: PatchWorldRequest, request: Request, key: Secret
     st = state_of(request)
     patch = body.model_dump(exclude_unset=True)
     if not patch:
-        raise BadInputError("give any of name, description, cover, visibility", code="bad_input")
+        raise BadInputError("give any of name, description, cover, visibility, characters", code="bad_input")
     result = st.call(st.scoped(key).patch_world, str(id), patch, expected_rev=expected_rev(request))
     return write_result(edited(request, key, id, result, "metadata"), request=request, key=key)
 

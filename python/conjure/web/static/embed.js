@@ -40,6 +40,9 @@ var Player = class {
     this._pending = null;
     this._refreshTimer = null;
     this._settled = /* @__PURE__ */ new Set();
+    this._box = null;
+    this._audio = null;
+    this._names = /* @__PURE__ */ new Map();
     this.canvas = document.createElement("canvas");
     this.canvas.width = 640;
     this.canvas.height = 360;
@@ -90,6 +93,108 @@ var Player = class {
     this._send({ type: "move", keys: String(keys || "") });
   }
   /**
+   * One talk turn with a character placed where the player stands: emits "reply" and,
+   * unless `voice` is false, plays the reply and emits "audio".
+   * @param {string} characterId
+   * @param {string} text what the player says (1-1,000 characters)
+   * @returns {Promise<Reply>}
+   */
+  async talk(characterId, text) {
+    const token = this._token || await this._freshToken();
+    const path = "/v1/characters/" + encodeURIComponent(String(characterId));
+    const turn = await this._post(path + "/say", { text: String(text) }, token);
+    const reply = { characterId: String(characterId), reply: turn.reply, stance: turn.stance, fired: turn.fired || null };
+    this._emit("reply", reply);
+    if (this.options.voice !== false && turn.reply) {
+      this._speak(path + "/tts", turn.reply, token, reply.characterId).catch((err) => this._fail("voice_failed", err));
+    }
+    return reply;
+  }
+  async _speak(path, text, token, characterId) {
+    const res = await fetch(this.baseUrl + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
+      body: JSON.stringify({ text: text.slice(0, 1e3) })
+    });
+    if (!res.ok)
+      throw new Error("voice: " + res.status);
+    const url = URL.createObjectURL(await res.blob());
+    const audio = this._audio || (this._audio = document.createElement("audio"));
+    audio.className = "conjure-voice";
+    audio.controls = true;
+    if (!audio.parentNode)
+      (this._box || this.options.talkElement || this.element).appendChild(audio);
+    if (audio.dataset.url)
+      URL.revokeObjectURL(audio.dataset.url);
+    audio.dataset.url = url;
+    audio.src = url;
+    audio.addEventListener("loadedmetadata", () => this._emit("audio", { characterId, duration: audio.duration }), { once: true });
+    await audio.play().catch(() => {
+    });
+  }
+  _talkBox(characters) {
+    if (this.options.talkBox === false)
+      return;
+    const present = Array.isArray(characters) ? characters : [];
+    if (!this._box) {
+      if (!present.length)
+        return;
+      const box = document.createElement("form");
+      box.className = "conjure-talk";
+      box.innerHTML = '<select class="conjure-talk-who" aria-label="who to talk to"></select><span class="conjure-talk-stance" aria-live="polite"></span><input class="conjure-talk-text" maxlength="1000" autocomplete="off" placeholder="Say something\u2026" aria-label="what you say"><button type="submit">Say</button><div class="conjure-talk-log" aria-live="polite"></div>';
+      box.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const input = box.querySelector(".conjure-talk-text");
+        const who = box.querySelector(".conjure-talk-who").value;
+        const text = input.value.trim();
+        if (!who || !text)
+          return;
+        input.value = "";
+        this._log("you", text);
+        this.talk(who, text).then(
+          (r) => {
+            this._log(this._names.get(r.characterId) || r.characterId, r.reply);
+            this._stance(r.characterId, r.stance);
+          },
+          (err) => this._log("", "(" + (err.message || "no answer") + ")")
+        );
+      });
+      (this.options.talkElement || this.element).appendChild(box);
+      this._box = box;
+    }
+    const select = this._box.querySelector(".conjure-talk-who");
+    const keep = select.value;
+    select.textContent = "";
+    for (const c of present) {
+      this._names.set(c.id, c.name);
+      const opt = document.createElement("option");
+      opt.value = c.id;
+      opt.textContent = c.name;
+      opt.dataset.stance = c.stance;
+      select.appendChild(opt);
+    }
+    if (present.some((c) => c.id === keep))
+      select.value = keep;
+    this._box.hidden = !present.length;
+    const current = present.find((c) => c.id === select.value);
+    if (current)
+      this._stance(current.id, current.stance);
+  }
+  _stance(characterId, stance) {
+    if (!this._box)
+      return;
+    const el = this._box.querySelector(".conjure-talk-stance");
+    el.textContent = stance ? (this._names.get(characterId) || characterId) + " is " + stance : "";
+    el.dataset.stance = stance || "";
+  }
+  _log(who, text) {
+    if (!this._box)
+      return;
+    const line = document.createElement("p");
+    line.textContent = (who ? who + ": " : "") + text;
+    this._box.querySelector(".conjure-talk-log").appendChild(line);
+  }
+  /**
    * Closes the socket, settles the session and removes the canvas.
    * @returns {Promise<void>}
    */
@@ -114,6 +219,13 @@ var Player = class {
     if (sid)
       await this._settle(sid);
     this.canvas.remove();
+    if (this._box)
+      this._box.remove();
+    if (this._audio) {
+      if (this._audio.dataset.url)
+        URL.revokeObjectURL(this._audio.dataset.url);
+      this._audio.remove();
+    }
   }
   // ---- internals ----------------------------------------------------------
   _emit(name, value) {
@@ -215,6 +327,7 @@ var Player = class {
         break;
       case "state":
         this.state = data;
+        this._talkBox(data.characters);
         this._emit("state", data);
         break;
       case "fired":

@@ -17,6 +17,10 @@
 // navigator.sendBeacon). Frames (binary JPEG messages) are drawn on a canvas,
 // newest first: a frame that arrives while one is decoding replaces the one
 // waiting. WASD hold movement; digits 1-9 and the listed hotkeys fire events.
+// When the player stands where the world places characters (the `state`
+// message's `characters`), a talk box lets them type to one: the reply and the
+// stance show in the box and the reply is spoken (an <audio> element playing
+// POST /v1/characters/{id}/tts). See MountOptions for talkBox, talkElement, voice.
 
 /**
  * A session token as the app's server returns it (POST /v1/sessions with its secret key).
@@ -32,17 +36,23 @@
  * @property {() => Promise<SessionToken | string>} [getToken] mints a token on the app's server
  * @property {EventTarget} [keyTarget] where key presses are read (default: window)
  * @property {boolean} [keys] false: no keyboard handling (drive it with fire/key/move)
+ * @property {boolean} [talkBox] false: no talk box where characters stand (call talk() from your own UI)
+ * @property {HTMLElement} [talkElement] where the talk box goes (default: the mounted element)
+ * @property {boolean} [voice] false: replies are not spoken
  */
 
 /** @typedef {{name: string, hotkey?: string, index: number, kind: "transition" | "override" | "terminal"}} ListedEvent */
 /** @typedef {{type: "ready", sessionId: string, width: number, height: number, fps: number, world: string, expiresAt: string}} ReadyMessage */
-/** @typedef {{type: "state", state: string, events: ListedEvent[], flags: string[], moving: boolean, override: string | null, time: number}} StateMessage */
+/** @typedef {{type: "state", state: string, events: ListedEvent[], flags: string[], moving: boolean, override: string | null, time: number, characters?: PresentCharacter[]}} StateMessage */
 /** @typedef {{type: "fired", event: string, kind: string, from: string, state: string, automatic: boolean, duration?: number, granted?: string[]}} FiredMessage */
 /** @typedef {{type: "ending", kind: "win" | "lose", title: string, subtitle?: string}} EndingMessage */
 /** @typedef {{type: "usage", secondsUsed: number, secondsLimit: number, framesSent: number, framesDropped: number, eventsDropped: number}} UsageMessage */
 /** @typedef {{type?: "error", code: string, message: string, reason?: string}} ErrorMessage */
 /** @typedef {{count: number, width: number, height: number}} FrameInfo */
 /** @typedef {{code: number, reason: string, sessionId: string}} CloseInfo */
+/** @typedef {{id: string, name: string, stance: string}} PresentCharacter */
+/** @typedef {{characterId: string, reply: string, stance: string, fired: string | null}} Reply */
+/** @typedef {{characterId: string, duration: number}} AudioInfo */
 
 /**
  * What each `player.on(name, callback)` callback receives.
@@ -57,6 +67,8 @@
  * @property {FrameInfo} frame
  * @property {CloseInfo} close
  * @property {{expiresAt: string}} token
+ * @property {Reply} reply
+ * @property {AudioInfo} audio
  */
 
 const MOVE_KEYS = new Set(["W", "A", "S", "D"]);
@@ -103,6 +115,12 @@ class Player {
     this._pending = null;
     this._refreshTimer = null;
     this._settled = new Set();
+    /** @type {HTMLFormElement | null} */
+    this._box = null;
+    /** @type {HTMLAudioElement | null} */
+    this._audio = null;
+    /** @type {Map<string, string>} */
+    this._names = new Map();
 
     this.canvas = document.createElement("canvas");
     this.canvas.width = 640;
@@ -159,6 +177,102 @@ class Player {
   }
 
   /**
+   * One talk turn with a character placed where the player stands: emits "reply" and,
+   * unless `voice` is false, plays the reply and emits "audio".
+   * @param {string} characterId
+   * @param {string} text what the player says (1-1,000 characters)
+   * @returns {Promise<Reply>}
+   */
+  async talk(characterId, text) {
+    const token = this._token || (await this._freshToken());
+    const path = "/v1/characters/" + encodeURIComponent(String(characterId));
+    const turn = await this._post(path + "/say", { text: String(text) }, token);
+    const reply = { characterId: String(characterId), reply: turn.reply, stance: turn.stance, fired: turn.fired || null };
+    this._emit("reply", reply);
+    if (this.options.voice !== false && turn.reply) {
+      this._speak(path + "/tts", turn.reply, token, reply.characterId).catch((err) => this._fail("voice_failed", err));
+    }
+    return reply;
+  }
+
+  async _speak(path, text, token, characterId) {
+    const res = await fetch(this.baseUrl + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
+      body: JSON.stringify({ text: text.slice(0, 1000) }),
+    });
+    if (!res.ok) throw new Error("voice: " + res.status);
+    const url = URL.createObjectURL(await res.blob());
+    const audio = this._audio || (this._audio = document.createElement("audio"));
+    audio.className = "conjure-voice";
+    audio.controls = true;
+    if (!audio.parentNode) (this._box || this.options.talkElement || this.element).appendChild(audio);
+    if (audio.dataset.url) URL.revokeObjectURL(audio.dataset.url);
+    audio.dataset.url = url;
+    audio.src = url;
+    audio.addEventListener("loadedmetadata", () => this._emit("audio", { characterId, duration: audio.duration }), { once: true });
+    await audio.play().catch(() => { /* autoplay refused: the element still holds the speech */ });
+  }
+
+  _talkBox(characters) {
+    if (this.options.talkBox === false) return;
+    const present = Array.isArray(characters) ? characters : [];
+    if (!this._box) {
+      if (!present.length) return;
+      const box = document.createElement("form");
+      box.className = "conjure-talk";
+      box.innerHTML = '<select class="conjure-talk-who" aria-label="who to talk to"></select>' +
+        '<span class="conjure-talk-stance" aria-live="polite"></span>' +
+        '<input class="conjure-talk-text" maxlength="1000" autocomplete="off" placeholder="Say something…" aria-label="what you say">' +
+        '<button type="submit">Say</button><div class="conjure-talk-log" aria-live="polite"></div>';
+      box.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const input = box.querySelector(".conjure-talk-text");
+        const who = box.querySelector(".conjure-talk-who").value;
+        const text = input.value.trim();
+        if (!who || !text) return;
+        input.value = "";
+        this._log("you", text);
+        this.talk(who, text).then(
+          (r) => { this._log(this._names.get(r.characterId) || r.characterId, r.reply); this._stance(r.characterId, r.stance); },
+          (err) => this._log("", "(" + (err.message || "no answer") + ")"),
+        );
+      });
+      (this.options.talkElement || this.element).appendChild(box);
+      this._box = box;
+    }
+    const select = this._box.querySelector(".conjure-talk-who");
+    const keep = select.value;
+    select.textContent = "";
+    for (const c of present) {
+      this._names.set(c.id, c.name);
+      const opt = document.createElement("option");
+      opt.value = c.id;
+      opt.textContent = c.name;
+      opt.dataset.stance = c.stance;
+      select.appendChild(opt);
+    }
+    if (present.some((c) => c.id === keep)) select.value = keep;
+    this._box.hidden = !present.length;
+    const current = present.find((c) => c.id === select.value);
+    if (current) this._stance(current.id, current.stance);
+  }
+
+  _stance(characterId, stance) {
+    if (!this._box) return;
+    const el = this._box.querySelector(".conjure-talk-stance");
+    el.textContent = stance ? (this._names.get(characterId) || characterId) + " is " + stance : "";
+    el.dataset.stance = stance || "";
+  }
+
+  _log(who, text) {
+    if (!this._box) return;
+    const line = document.createElement("p");
+    line.textContent = (who ? who + ": " : "") + text;
+    this._box.querySelector(".conjure-talk-log").appendChild(line);
+  }
+
+  /**
    * Closes the socket, settles the session and removes the canvas.
    * @returns {Promise<void>}
    */
@@ -178,6 +292,11 @@ class Player {
     }
     if (sid) await this._settle(sid);
     this.canvas.remove();
+    if (this._box) this._box.remove();
+    if (this._audio) {
+      if (this._audio.dataset.url) URL.revokeObjectURL(this._audio.dataset.url);
+      this._audio.remove();
+    }
   }
 
   // ---- internals ----------------------------------------------------------
@@ -274,6 +393,7 @@ class Player {
         break;
       case "state":
         this.state = data;
+        this._talkBox(data.characters);
         this._emit("state", data);
         break;
       case "fired":
