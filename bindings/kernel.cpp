@@ -351,20 +351,10 @@ void init_kernel(py::module_& m) {
   m.def(
       "doctrine_words",
       [](const std::string& lint) {
-        std::string_view data = conjure::embedded_file("lints/" + lint + ".txt");
-        if (data.empty()) throw py::value_error("no doctrine word list for lint '" + lint + "'");
+        std::vector<std::string_view> lines = conjure::embedded_lines("lints/" + lint + ".txt");
+        if (lines.empty()) throw py::value_error("no doctrine word list for lint '" + lint + "'");
         py::list out;
-        std::size_t pos = 0;
-        while (pos < data.size()) {
-          std::size_t eol = data.find('\n', pos);
-          if (eol == std::string_view::npos) eol = data.size();
-          std::string_view line = data.substr(pos, eol - pos);
-          pos = eol + 1;
-          if (std::size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-          while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
-          while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-          if (!line.empty()) out.append(py::str(line.data(), line.size()));
-        }
+        for (std::string_view line : lines) out.append(py::str(line.data(), line.size()));
         return out;
       },
       py::arg("lint"),

@@ -9,4 +9,8 @@ namespace conjure {
 std::string_view embedded_file(std::string_view name) noexcept;
 std::vector<std::string_view> embedded_names();
 
+// The lines of an embedded data file: `#` starts a comment, surrounding blanks are
+// dropped, empty lines skipped. Views into the library (empty for an unknown file).
+std::vector<std::string_view> embedded_lines(std::string_view name);
+
 }  // namespace conjure

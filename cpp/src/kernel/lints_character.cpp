@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "conjure/embedded.hpp"
 #include "kernel/model.hpp"
 
 namespace conjure::kernel {
@@ -25,7 +26,7 @@ bool blank(std::string_view s) {
 // The voice names of `engine` (one per line, `#` comments), or null for an unknown engine.
 const std::unordered_set<std::string_view>* voices_of(std::string_view engine) {
   static const auto load = [](const char* file) {
-    std::vector<std::string_view> lines = data_lines(file);
+    std::vector<std::string_view> lines = embedded_lines(file);
     return std::unordered_set<std::string_view>(lines.begin(), lines.end());
   };
   static const std::unordered_set<std::string_view> piper = load("voices/piper.txt");

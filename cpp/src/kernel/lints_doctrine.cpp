@@ -235,7 +235,7 @@ class Matcher {
     std::vector<Word> words;
     for (std::size_t l = 0; l < kLintCount; ++l) {
       std::string name = std::string("lints/") + kLintIds[l] + ".txt";
-      for (std::string_view line : data_lines(name)) {
+      for (std::string_view line : embedded_lines(name)) {
         if (line.front() == '*') {
           std::string suffix(line.substr(1));
           for (char& c : suffix) c = lower_ascii(c);

@@ -30,23 +30,6 @@ bool valid_id(std::string_view s) noexcept {
   return true;
 }
 
-std::vector<std::string_view> data_lines(std::string_view file) {
-  std::vector<std::string_view> out;
-  std::string_view data = embedded_file(file);
-  std::size_t pos = 0;
-  while (pos < data.size()) {
-    std::size_t eol = data.find('\n', pos);
-    if (eol == std::string_view::npos) eol = data.size();
-    std::string_view line = data.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (std::size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.remove_suffix(1);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
 std::string quote(std::string_view s) {
   constexpr std::size_t kMax = 80;
   std::string out = "'";

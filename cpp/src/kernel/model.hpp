@@ -204,9 +204,6 @@ struct Context {
 };
 
 // ---- helpers shared by the lint files ----
-// The lines of an embedded data file (cpp/data/...): `#` starts a comment,
-// surrounding blanks are dropped, empty lines skipped. Views into the library.
-std::vector<std::string_view> data_lines(std::string_view file);
 std::size_t count_code_points(std::string_view s) noexcept;
 bool valid_id(std::string_view s) noexcept;          // 1–64 chars of [A-Za-z0-9_.-]
 std::string quote(std::string_view s);                // 'text', clipped for messages
